@@ -1,0 +1,73 @@
+"""One-vs-rest confusion counts and the rates derived from them (one definition for all)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den as float64, NaN where den == 0 (an undefined metric, never a crash)."""
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    out = np.full(np.broadcast(num, den).shape, np.nan)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
+def f_beta(tp, fp, fn, beta: float = 1.0) -> np.ndarray:
+    """F-beta = (1 + b^2) TP / ((1 + b^2) TP + b^2 FN + FP); NaN when TP + FP + FN == 0."""
+    b2 = beta * beta
+    tp = np.asarray(tp, dtype=np.float64)
+    return ratio((1 + b2) * tp, (1 + b2) * tp + b2 * np.asarray(fn) + np.asarray(fp))
+
+
+def as_json(value):
+    """A float, or None where the value is undefined (NaN): JSON never holds NaN."""
+    value = float(value)
+    return None if np.isnan(value) else value
+
+
+@dataclass(frozen=True, eq=False)
+class Counts:
+    """TP, FP, FN, TN per class (arrays of one length), as counted at some decision."""
+
+    names: tuple[str, ...]
+    tp: np.ndarray
+    fp: np.ndarray
+    fn: np.ndarray
+    tn: np.ndarray
+    thresholds: np.ndarray | None = None
+
+    @property
+    def precision(self) -> np.ndarray:
+        return ratio(self.tp, self.tp + self.fp)
+
+    @property
+    def recall(self) -> np.ndarray:
+        return ratio(self.tp, self.tp + self.fn)
+
+    @property
+    def specificity(self) -> np.ndarray:
+        return ratio(self.tn, self.tn + self.fp)
+
+    @property
+    def fpr(self) -> np.ndarray:
+        return ratio(self.fp, self.fp + self.tn)
+
+    @property
+    def f1(self) -> np.ndarray:
+        return f_beta(self.tp, self.fp, self.fn)
+
+    def row(self, i: int) -> dict:
+        """Class ``i`` as a JSON-ready dict (undefined rates are None)."""
+        out = {key: int(getattr(self, key)[i]) for key in ("tp", "fp", "fn", "tn")}
+        for key in ("precision", "recall", "f1", "specificity", "fpr"):
+            out[key] = as_json(getattr(self, key)[i])
+        if self.thresholds is not None:
+            out["threshold"] = as_json(self.thresholds[i])
+        return out
+
+    def to_dict(self) -> dict:
+        return {name: self.row(i) for i, name in enumerate(self.names)}

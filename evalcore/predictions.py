@@ -1,0 +1,336 @@
+"""Predictions: validated labels and scores, with what was detected about them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Sequence
+
+import numpy as np
+
+from evalcore.errors import InputError
+
+Task = Literal["binary", "multiclass", "multilabel"]
+ScoreKind = Literal["probability", "logit"]
+TASKS: tuple[str, ...] = ("binary", "multiclass", "multilabel")
+SCORE_KINDS: tuple[str, ...] = ("probability", "logit")
+
+#: rows of softmax probabilities sum to 1 within this tolerance
+ROW_SUM_TOLERANCE = 1e-3
+#: above this logit, float64 sigmoid rounds to exactly 1.0 and ranks among such scores are lost
+SIGMOID_SATURATION = 36.7
+
+
+@dataclass(frozen=True, eq=False)
+class Predictions:
+    """Labels and scores of one evaluation, validated once.
+
+    ``y_true`` holds class indices, shape (N,), for binary and multiclass tasks, and a bool
+    indicator matrix (N, K) for multilabel. ``scores`` is (N, C) on the probability scale, one
+    column per one-vs-rest curve: C = K for multiclass and multilabel, C = 1 (the positive
+    class, ``class_names[1]``) for binary. Logits were converted (see ``conversion``).
+    """
+
+    y_true: np.ndarray
+    scores: np.ndarray
+    class_names: tuple[str, ...]
+    task: Task
+    score_kind: ScoreKind
+    conversion: Literal["softmax", "sigmoid"] | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.scores.shape[0])
+
+    @property
+    def curve_names(self) -> tuple[str, ...]:
+        """Names of the one-vs-rest curves: every class, or the positive class for binary."""
+        return self.class_names[1:] if self.task == "binary" else self.class_names
+
+    def positives(self, curve: int) -> np.ndarray:
+        """Bool mask of the samples that are positive for one-vs-rest curve ``curve``."""
+        if self.task == "multilabel":
+            return self.y_true[:, curve]
+        return self.y_true == (1 if self.task == "binary" else curve)
+
+    def to_dict(self) -> dict:
+        return {
+            "task": self.task,
+            "score_kind": self.score_kind,
+            "conversion": self.conversion,
+            "n_samples": self.n_samples,
+            "classes": list(self.class_names),
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_arrays(
+        cls,
+        y_true: Sequence | np.ndarray,
+        y_score: Sequence | np.ndarray,
+        *,
+        class_names: Sequence[str] | None = None,
+        task: Task | None = None,
+        score_kind: ScoreKind | None = None,
+    ) -> Predictions:
+        """Validate labels and scores, detect the task and the score kind, convert logits.
+
+        ``y_true``: class indices, class-name strings, one-hot rows, or a multilabel 0/1
+        matrix. ``y_score``: (N, K) scores, or (N,) / (N, 1) for binary (positive class).
+        Raises :class:`InputError` naming the problem.
+        """
+        if task is not None and task not in TASKS:
+            raise InputError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
+        if score_kind is not None and score_kind not in SCORE_KINDS:
+            raise InputError(
+                f"score_kind must be one of {', '.join(SCORE_KINDS)}, got {score_kind!r}"
+            )
+        scores = _as_score_matrix(y_score)
+        n, k = scores.shape
+        labels = np.asarray(y_true)
+        if labels.ndim == 2 and labels.shape[1] == 1:
+            labels = labels[:, 0]
+        if labels.ndim not in (1, 2):
+            raise InputError(f"y_true must be 1-D or 2-D, got shape {labels.shape}")
+        if labels.shape[0] != n:
+            raise InputError(
+                f"y_true has {labels.shape[0]} rows but y_score has {n}: they must match"
+            )
+        if n == 0:
+            raise InputError("no samples: y_true and y_score are empty")
+        names = None if class_names is None else tuple(str(c) for c in class_names)
+        if names is not None and len(set(names)) != len(names):
+            raise InputError(f"class_names has duplicates: {list(names)}")
+
+        if labels.ndim == 2:
+            indicator = _as_indicator(labels, k)
+            one_hot = bool((indicator.sum(axis=1) == 1).all())
+            detected: Task = "multiclass" if one_hot else "multilabel"
+            task = task or detected
+            if task == "binary":
+                raise InputError("task='binary' needs 1-D y_true, got a 2-D indicator matrix")
+            if task == "multiclass" and not one_hot:
+                row = int(np.flatnonzero(indicator.sum(axis=1) != 1)[0])
+                raise InputError(
+                    f"task='multiclass' needs exactly one 1 per row of y_true, row {row} has "
+                    f"{int(indicator[row].sum())}"
+                )
+            names = _check_names(names, k, "columns of y_score")
+            y = indicator if task == "multilabel" else indicator.argmax(axis=1).astype(np.int64)
+        else:
+            if task == "multilabel":
+                raise InputError("task='multilabel' needs a 2-D 0/1 y_true of shape (N, K)")
+            if task is None:
+                task = "binary" if k == 1 else "multiclass"
+            n_classes = 2 if task == "binary" else k
+            y, names = _encode_labels(labels, names, n_classes, task)
+            if task == "binary" and k > 2:
+                raise InputError(
+                    f"task='binary' needs y_score of shape (N,), (N, 1) or (N, 2), got (N, {k})"
+                )
+        if len(names) < 2:
+            raise InputError(f"need at least 2 classes, got {len(names)}: {list(names)}")
+
+        kind, conversion, notes = _detect_score_kind(scores, task, score_kind)
+        if conversion == "softmax":
+            scores = _softmax(scores)
+        elif conversion == "sigmoid":
+            scores = _sigmoid(scores)
+        if task == "binary" and scores.shape[1] == 2:
+            if kind == "logit":
+                # two-column logits of one binary model: softmax, then the positive column
+                scores = _softmax(_as_score_matrix(y_score))
+                conversion = "softmax"
+            scores = np.ascontiguousarray(scores[:, 1:])
+            notes += (f"binary: column 2 of y_score is the positive class {names[1]!r}",)
+        return cls(
+            y_true=y,
+            scores=scores,
+            class_names=names,
+            task=task,
+            score_kind=kind,
+            conversion=conversion,
+            notes=notes,
+        )
+
+
+def _as_score_matrix(y_score) -> np.ndarray:
+    scores = np.asarray(y_score)
+    if scores.dtype.kind == "b" or scores.dtype.kind in "iu":
+        scores = scores.astype(np.float64)
+    elif scores.dtype.kind != "f":
+        raise InputError(f"y_score must be numeric, got values of type {scores.dtype}")
+    elif scores.dtype.itemsize < 4:
+        scores = scores.astype(np.float32)  # float16: widen once, exactly
+    if scores.ndim == 1:
+        scores = scores[:, None]
+    if scores.ndim != 2:
+        raise InputError(f"y_score must be 1-D or 2-D, got shape {scores.shape}")
+    if scores.shape[1] == 0:
+        raise InputError("y_score has no columns")
+    finite = np.isfinite(scores)
+    if not finite.all():
+        row, col = (int(i[0]) for i in np.nonzero(~finite))
+        raise InputError(
+            f"y_score has a non-finite value ({scores[row, col]}) at row {row}, column {col}"
+        )
+    return scores
+
+
+def _as_indicator(labels: np.ndarray, k: int) -> np.ndarray:
+    if labels.shape[1] != k:
+        raise InputError(
+            f"y_true has {labels.shape[1]} columns but y_score has {k}: they must match"
+        )
+    if labels.dtype.kind == "b":
+        return labels
+    if labels.dtype.kind not in "iuf":
+        raise InputError(f"a 2-D y_true must hold 0/1 values, got type {labels.dtype}")
+    bad = (labels != 0) & (labels != 1)
+    if bad.any():
+        row, col = (int(i[0]) for i in np.nonzero(bad))
+        raise InputError(
+            f"a 2-D y_true must hold 0/1 values, row {row} column {col} is {labels[row, col]}"
+        )
+    return labels.astype(bool)
+
+
+def _check_names(names: tuple[str, ...] | None, n: int, what: str) -> tuple[str, ...]:
+    if names is None:
+        return tuple(str(i) for i in range(n))
+    if len(names) != n:
+        raise InputError(f"class_names has {len(names)} names but there are {n} {what}")
+    return names
+
+
+def _encode_labels(
+    labels: np.ndarray, names: tuple[str, ...] | None, n_classes: int, task: str
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """1-D labels (indices or names) -> int64 class indices and the class names."""
+    kind = labels.dtype.kind
+    if kind == "f":
+        if not np.isfinite(labels).all():
+            row = int(np.flatnonzero(~np.isfinite(labels))[0])
+            raise InputError(f"y_true has a non-finite label at row {row}")
+        if (labels != np.round(labels)).any():
+            row = int(np.flatnonzero(labels != np.round(labels))[0])
+            raise InputError(f"y_true must hold class indices or names, row {row} is {labels[row]}")
+        labels = labels.astype(np.int64)
+        kind = "i"
+    if kind == "b":
+        labels = labels.astype(np.int64)
+        kind = "i"
+    if kind in "iu":
+        present = np.unique(labels)
+        if task == "binary" and names is None and not np.isin(present, (0, 1)).all():
+            if len(present) > 2:
+                raise InputError(
+                    f"binary y_true holds {len(present)} distinct labels, expected 2: "
+                    f"{present[:5].tolist()}"
+                )
+            # two labels other than 0/1 (e.g. -1/1): the larger is positive, as scikit-learn
+            values = present if len(present) == 2 else np.array([present[0] - 1, present[0]])
+            return (labels == values[-1]).astype(np.int64), tuple(str(v) for v in values)
+        names = _check_names(names, n_classes, "classes")
+        bad = (labels < 0) | (labels >= n_classes)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                f"y_true label {labels[row]} at row {row} is outside the classes "
+                f"0..{n_classes - 1}"
+            )
+        return labels.astype(np.int64, copy=False), names
+    if kind in "UOS":
+        text = labels.astype(str)
+        present, inverse = np.unique(text, return_inverse=True)
+        if names is None:
+            if len(present) < 2:
+                raise InputError(
+                    f"y_true only holds {present.tolist()}; pass class_names to name the classes"
+                )
+            names = tuple(present.tolist())
+            if len(names) != n_classes:
+                raise InputError(
+                    f"y_true has {len(names)} distinct labels but y_score has "
+                    f"{n_classes if task != 'binary' else 1} column(s); pass class_names "
+                    "to name every class in column order"
+                )
+        names = _check_names(names, n_classes, "classes")
+        index = {name: i for i, name in enumerate(names)}
+        unknown = [label for label in present.tolist() if label not in index]
+        if unknown:
+            row = int(np.flatnonzero(text == unknown[0])[0])
+            raise InputError(
+                f"y_true label {unknown[0]!r} at row {row} is not among the classes {list(names)}"
+            )
+        lookup = np.array([index[label] for label in present.tolist()], dtype=np.int64)
+        return lookup[inverse.ravel()], names
+    raise InputError(f"y_true must hold class indices or names, got type {labels.dtype}")
+
+
+def _detect_score_kind(
+    scores: np.ndarray, task: str, claimed: str | None
+) -> tuple[ScoreKind, Literal["softmax", "sigmoid"] | None, tuple[str, ...]]:
+    in_unit = bool((scores >= 0).all() and (scores <= 1).all())
+    softmax_task = task == "multiclass" or (task == "binary" and scores.shape[1] == 2)
+    if claimed == "probability":
+        if not in_unit:
+            row, col = (int(i[0]) for i in np.nonzero((scores < 0) | (scores > 1)))
+            raise InputError(
+                f"score_kind='probability' but y_score row {row} column {col} is "
+                f"{scores[row, col]}, outside [0, 1]"
+            )
+        return "probability", None, ("probabilities (as given)",)
+    if claimed is None and in_unit:
+        if softmax_task:
+            sums = scores.sum(axis=1, dtype=np.float64)
+            if np.abs(sums - 1).max() <= ROW_SUM_TOLERANCE:
+                return "probability", None, ("softmax probabilities: rows sum to 1",)
+            return "probability", None, (
+                "independent probabilities: all in [0, 1], rows do not sum to 1",
+            )
+        return "probability", None, ("independent probabilities: all in [0, 1]",)
+    how = "as given" if claimed else "values outside [0, 1]"
+    if softmax_task:
+        return "logit", "softmax", (f"logits ({how}), converted with softmax",)
+    notes: tuple[str, ...] = (f"logits ({how}), converted with sigmoid",)
+    if (scores > SIGMOID_SATURATION).any():
+        notes += (
+            f"logits above {SIGMOID_SATURATION} all become probability 1.0 in float64; "
+            "their order among themselves is lost",
+        )
+    return "logit", "sigmoid", notes
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
+
+
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    """Logistic function, accurate in both tails (no 1 + tanh cancellation)."""
+    x = logits.astype(np.float64)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def threshold_in_dtype(thresholds: np.ndarray | float, dtype: np.dtype) -> np.ndarray:
+    """The smallest value of ``dtype`` >= each threshold, so that comparing scores of that
+    dtype with it keeps the exact rule ``score >= threshold`` (no upcast of the scores)."""
+    t = np.asarray(thresholds, dtype=np.float64)
+    cast = t.astype(dtype)
+    below = cast.astype(np.float64) < t
+    if below.any():
+        cast = np.where(below, np.nextafter(cast, np.array(np.inf, dtype=dtype)), cast)
+    return cast
+
+
+def logit(p: float) -> float:
+    """The logit whose sigmoid is ``p`` (to show logit thresholds beside probabilities)."""
+    if p <= 0:
+        return float("-inf")
+    if p >= 1:
+        return float("inf")
+    return float(np.log(p) - np.log1p(-p))
