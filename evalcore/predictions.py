@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal, Sequence
 
 import numpy as np
@@ -46,6 +47,16 @@ class Predictions:
     def curve_names(self) -> tuple[str, ...]:
         """Names of the one-vs-rest curves: every class, or the positive class for binary."""
         return self.class_names[1:] if self.task == "binary" else self.class_names
+
+    @cached_property
+    def top_class(self) -> np.ndarray:
+        """Index of the top-scoring column per row (ties: lowest index), computed once."""
+        return self.scores.argmax(axis=1)
+
+    @cached_property
+    def top_score(self) -> np.ndarray:
+        """The top score per row, computed once."""
+        return self.scores.max(axis=1)
 
     def positives(self, curve: int) -> np.ndarray:
         """Bool mask of the samples that are positive for one-vs-rest curve ``curve``."""

@@ -1,0 +1,146 @@
+"""The ``evalcore`` command: summary, confusion, threshold. JSON with ``--json``.
+
+Bad input: exit status 2, one line on stderr, nothing on stdout, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Sequence
+
+from evalcore.counts import as_json
+from evalcore.curves import compute_curves
+from evalcore.decisions import RULES, accuracy, confusion
+from evalcore.errors import InputError
+from evalcore.io import load_predictions
+from evalcore.operating import OBJECTIVE_HELP, operating_point
+from evalcore.predictions import SCORE_KINDS, TASKS
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not usage + message
+        raise InputError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="evalcore", description="Evaluate a classifier's scores.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.add_argument("path", help="prediction file (.npz with y_true, y_score)")
+        sub.add_argument("--task", choices=TASKS, help="override the detected task")
+        sub.add_argument("--score-kind", choices=SCORE_KINDS, help="override the detection")
+        sub.add_argument("--json", action="store_true", help="print JSON")
+        return sub
+
+    command("summary", "Per-class ROC AUC and average precision, their averages, accuracy.")
+    sub = command("confusion", "Confusion matrix and per-class metrics under a decision rule.")
+    sub.add_argument("--rule", choices=RULES, help="decision rule (default: by task)")
+    sub.add_argument("--threshold", type=float, default=0.5, help="threshold for all classes")
+    sub.add_argument(
+        "--class-threshold", action="append", default=[], metavar="NAME=T",
+        help="threshold of one class (repeatable)",
+    )
+    sub = command("threshold", "The threshold of one class that meets an objective.")
+    sub.add_argument("--class", dest="class_name", required=True, help="class name")
+    sub.add_argument("--objective", required=True, help=OBJECTIVE_HELP)
+    return parser
+
+
+def _summary(args) -> tuple[dict, str]:
+    predictions = load_predictions(args.path, task=args.task, score_kind=args.score_kind)
+    curves = compute_curves(predictions)
+    result = curves.to_dict()
+    result["accuracy"] = accuracy(predictions)
+    lines = [
+        f"{predictions.task}, {predictions.score_kind}, {predictions.n_samples} samples",
+        f"{'class':<20} {'support':>8} {'prevalence':>10} {'ROC AUC':>8} {'AP':>8}",
+    ]
+    for s in curves.classes:
+        lines.append(
+            f"{s.name:<20} {s.support:>8} {s.prevalence:>10.4f} "
+            f"{_fmt(s.roc_auc):>8} {_fmt(s.average_precision):>8}"
+        )
+    for avg in ("micro", "macro", "weighted"):
+        lines.append(
+            f"{avg:<20} {'':>8} {'':>10} {_fmt(getattr(curves.roc_auc, avg)):>8} "
+            f"{_fmt(getattr(curves.average_precision, avg)):>8}"
+        )
+    if curves.roc_auc.ovo_macro is not None:
+        lines.append(f"{'ovo macro (Hand & Till)':<40} {_fmt(curves.roc_auc.ovo_macro):>8}")
+    lines.append(f"accuracy: {_fmt(result['accuracy'])}")
+    return result, "\n".join(lines)
+
+
+def _confusion(args) -> tuple[dict, str]:
+    predictions = load_predictions(args.path, task=args.task, score_kind=args.score_kind)
+    names = predictions.curve_names
+    thresholds = [args.threshold] * len(names)
+    for item in args.class_threshold:
+        name, sep, value = item.rpartition("=")
+        if not sep or name not in names:
+            raise InputError(f"--class-threshold expects NAME=T with NAME in {list(names)}, got {item!r}")
+        try:
+            thresholds[names.index(name)] = float(value)
+        except ValueError:
+            raise InputError(f"--class-threshold {item!r}: {value!r} is not a number") from None
+    if args.rule == "abstain" and args.class_threshold:
+        raise InputError("the abstain rule takes one --threshold, not --class-threshold")
+    single = args.rule in ("abstain", "binary") or predictions.task == "binary"
+    result = confusion(predictions, args.rule, thresholds[0] if single else thresholds)
+    out = result.to_dict()
+    lines = [f"rule: {result.rule}"]
+    if result.matrix is not None:
+        width = max(len(n) for n in result.predicted_labels) + 2
+        lines.append(" " * width + "".join(f"{n:>{width}}" for n in result.predicted_labels))
+        for name, row in zip(result.labels, result.matrix):
+            lines.append(f"{name:<{width}}" + "".join(f"{v:>{width}}" for v in row))
+    lines.append(f"{'class':<20} {'tp':>7} {'fp':>7} {'fn':>7} {'precision':>9} {'recall':>7} {'f1':>7}")
+    for i, name in enumerate(result.counts.names):
+        row = result.counts.row(i)
+        lines.append(
+            f"{name:<20} {row['tp']:>7} {row['fp']:>7} {row['fn']:>7} {_fmt(row['precision']):>9} "
+            f"{_fmt(row['recall']):>7} {_fmt(row['f1']):>7}"
+        )
+    lines.append(f"coverage: {_fmt(result.coverage)}  accuracy: {_fmt(result.accuracy)}")
+    if result.multilabel is not None:
+        lines.append("  ".join(f"{k}: {_fmt(v)}" for k, v in result.multilabel.to_dict().items()))
+    return out, "\n".join(lines)
+
+
+def _threshold(args) -> tuple[dict, str]:
+    predictions = load_predictions(args.path, task=args.task, score_kind=args.score_kind)
+    point = operating_point(compute_curves(predictions), args.class_name, args.objective)
+    out = point.to_dict()
+    text = "  ".join(f"{k}: {_fmt(v) if isinstance(v, float) else v}" for k, v in out.items())
+    return out, text
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; return the exit status (0 ok, 2 bad input, 1 internal error)."""
+    try:
+        args = _parser().parse_args(argv)
+        run = {"summary": _summary, "confusion": _confusion, "threshold": _threshold}
+        result, text = run[args.command](args)
+        output = json.dumps(result, allow_nan=False) if args.json else text
+    except InputError as error:
+        print(f"evalcore: error: {error}", file=sys.stderr)
+        return 2
+    except SystemExit as exit_:  # --help
+        return int(exit_.code or 0)
+    except Exception as error:  # never a traceback: one line, and a non-zero status
+        print(f"evalcore: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    print(output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

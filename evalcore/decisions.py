@@ -1,0 +1,214 @@
+"""Decision rules -> what a deployed model predicts -> confusion matrices and metrics.
+
+Rules (a score clears a threshold when ``score >= threshold``; ties go to the lowest index):
+
+- ``argmax``     multiclass: the top-scoring class.
+- ``abstain``    multiclass: the top class when its score clears one threshold, else abstain.
+- ``per-class``  multiclass: the top-scoring class among those clearing their own threshold,
+                 else abstain.
+- ``multilabel`` every label whose score clears its threshold.
+- ``binary``     the positive class when its score clears the threshold.
+
+Per-class TP/FP/FN/TN are derived from the K x K matrix; an abstained sample is a false
+negative of its true class and a false positive of none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from evalcore.counts import Counts, as_json, f_beta, ratio
+from evalcore.errors import InputError
+from evalcore.predictions import Predictions, threshold_in_dtype
+
+RULES: tuple[str, ...] = ("argmax", "abstain", "per-class", "multilabel", "binary")
+RULES_BY_TASK: dict[str, tuple[str, ...]] = {
+    "multiclass": ("argmax", "abstain", "per-class"),
+    "multilabel": ("multilabel",),
+    "binary": ("binary",),
+}
+ABSTAINED = "abstained"
+DEFAULT_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class MultilabelMetrics:
+    """Sample- and cell-level metrics of a multilabel decision."""
+
+    subset_accuracy: float
+    hamming_loss: float
+    binary_accuracy: float
+    f1_micro: float | None
+    f1_macro: float | None
+    f1_samples: float | None
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True, eq=False)
+class Confusion:
+    """The outcome of one decision rule at given thresholds.
+
+    ``matrix`` has rows = true classes and columns = ``predicted_labels`` ("abstained" last
+    where the rule abstains); it is None for multilabel, whose ``counts`` are per label.
+    ``accuracy`` counts abstained samples as wrong; ``covered_accuracy`` is the accuracy on the
+    samples not abstained.
+    """
+
+    rule: str
+    labels: tuple[str, ...]
+    predicted_labels: tuple[str, ...]
+    matrix: np.ndarray | None
+    counts: Counts
+    thresholds: np.ndarray
+    coverage: float
+    accuracy: float
+    covered_accuracy: float | None
+    multilabel: MultilabelMetrics | None = None
+
+    def normalized(self, axis: str) -> np.ndarray:
+        """The matrix divided by its row ("true") or column ("pred") sums (NaN for 0/0)."""
+        if self.matrix is None:
+            raise InputError("a multilabel decision has no K x K matrix to normalise")
+        m = self.matrix
+        sums = m.sum(axis=1, keepdims=True) if axis == "true" else m.sum(axis=0, keepdims=True)
+        return ratio(m, sums)
+
+    def to_dict(self) -> dict:
+        out = {
+            "rule": self.rule,
+            "labels": list(self.labels),
+            "predicted_labels": list(self.predicted_labels),
+            "thresholds": {n: as_json(t) for n, t in zip(self.counts.names, self.thresholds)},
+            "per_class": self.counts.to_dict(),
+            "coverage": self.coverage,
+            "accuracy": self.accuracy,
+            "covered_accuracy": self.covered_accuracy,
+        }
+        if self.matrix is not None:
+            out["matrix"] = self.matrix.tolist()
+        if self.multilabel is not None:
+            out.update(self.multilabel.to_dict())
+        return out
+
+
+def default_rule(task: str) -> str:
+    return RULES_BY_TASK[task][0]
+
+
+def confusion(
+    predictions: Predictions, rule: str | None = None, thresholds=DEFAULT_THRESHOLD
+) -> Confusion:
+    """Apply ``rule`` at ``thresholds`` (a scalar, or one per class) and count the outcome."""
+    p = predictions
+    rule = rule or default_rule(p.task)
+    if rule not in RULES:
+        raise InputError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")
+    if rule not in RULES_BY_TASK[p.task]:
+        raise InputError(
+            f"rule {rule!r} does not apply to {p.task} data; use one of "
+            f"{', '.join(RULES_BY_TASK[p.task])}"
+        )
+    n_columns = p.scores.shape[1]
+    t = np.asarray(thresholds, dtype=np.float64)
+    if t.ndim > 1 or (t.ndim == 1 and t.size not in (1, n_columns)):
+        raise InputError(
+            f"expected one threshold or {n_columns} (one per class), got {t.size}"
+        )
+    if np.isnan(t).any():
+        raise InputError("thresholds must be numbers, got NaN")
+    if rule == "abstain" and t.size != 1:
+        raise InputError("the abstain rule takes one threshold, on the top score")
+    t = np.broadcast_to(t.reshape(-1) if t.ndim else t, (n_columns,)).copy()
+    if rule == "multilabel":
+        return _multilabel(p, t)
+    if rule == "binary":
+        predicted = (p.scores[:, 0] >= threshold_in_dtype(t[0], p.scores.dtype)).astype(np.int64)
+        return _from_predicted(p, rule, predicted, t, abstains=False)
+    if rule == "argmax":
+        return _from_predicted(p, rule, p.top_class, np.full(n_columns, np.nan), abstains=False)
+    if rule == "abstain":
+        top, best = p.top_score, p.top_class
+        predicted = np.where(top >= threshold_in_dtype(t[0], top.dtype), best, n_columns)
+        return _from_predicted(p, rule, predicted, t, abstains=True)
+    cleared = p.scores >= threshold_in_dtype(t, p.scores.dtype)
+    masked = np.where(cleared, p.scores, -np.inf)
+    predicted = np.where(cleared.any(axis=1), masked.argmax(axis=1), n_columns)
+    return _from_predicted(p, rule, predicted, t, abstains=True)
+
+
+def _from_predicted(
+    p: Predictions, rule: str, predicted: np.ndarray, t: np.ndarray, *, abstains: bool
+) -> Confusion:
+    k = len(p.class_names)
+    columns = k + 1 if abstains else k
+    matrix = np.bincount(p.y_true * columns + predicted, minlength=k * columns).reshape(k, columns)
+    tp = np.diag(matrix[:, :k]).copy()
+    fn = matrix.sum(axis=1) - tp
+    fp = matrix[:, :k].sum(axis=0) - tp
+    n = p.n_samples
+    counts = Counts(p.class_names, tp, fp, fn, n - tp - fp - fn)
+    covered = n - (int(matrix[:, k:].sum()) if abstains else 0)
+    correct = int(tp.sum())
+    return Confusion(
+        rule=rule,
+        labels=p.class_names,
+        predicted_labels=p.class_names + ((ABSTAINED,) if abstains else ()),
+        matrix=matrix,
+        counts=counts,
+        thresholds=t,
+        coverage=covered / n,
+        accuracy=correct / n,
+        covered_accuracy=correct / covered if covered else None,
+    )
+
+
+def _multilabel(p: Predictions, t: np.ndarray) -> Confusion:
+    y = p.y_true
+    predicted = p.scores >= threshold_in_dtype(t, p.scores.dtype)
+    tp = np.count_nonzero(predicted & y, axis=0)
+    fp = np.count_nonzero(predicted & ~y, axis=0)
+    fn = np.count_nonzero(~predicted & y, axis=0)
+    n, k = y.shape
+    counts = Counts(p.class_names, tp, fp, fn, n - tp - fp - fn)
+    wrong_cells = np.count_nonzero(predicted != y, axis=1)
+    exact = float(np.mean(wrong_cells == 0))
+    hamming = float(wrong_cells.sum() / (n * k))
+    sample_tp = np.count_nonzero(predicted & y, axis=1)
+    sample_f1 = f_beta(sample_tp, predicted.sum(axis=1) - sample_tp, y.sum(axis=1) - sample_tp)
+    label_f1 = counts.f1
+    metrics = MultilabelMetrics(
+        subset_accuracy=exact,
+        hamming_loss=hamming,
+        binary_accuracy=1.0 - hamming,
+        f1_micro=as_json(f_beta(tp.sum(), fp.sum(), fn.sum())),
+        f1_macro=_nanmean(label_f1),
+        f1_samples=_nanmean(sample_f1),
+    )
+    return Confusion(
+        rule="multilabel",
+        labels=p.class_names,
+        predicted_labels=p.class_names,
+        matrix=None,
+        counts=counts,
+        thresholds=t,
+        coverage=1.0,
+        accuracy=exact,
+        covered_accuracy=exact,
+        multilabel=metrics,
+    )
+
+
+def _nanmean(values: np.ndarray) -> float | None:
+    """Mean over the defined values (NaN = undefined is left out); None if none is defined."""
+    defined = values[~np.isnan(values)]
+    return float(defined.mean()) if defined.size else None
+
+
+def accuracy(predictions: Predictions) -> float:
+    """The headline accuracy: argmax for multiclass, exact match at 0.5 on the probability
+    scale for multilabel (logit 0), the 0.5 threshold for binary."""
+    return confusion(predictions).accuracy
