@@ -14,6 +14,7 @@ ascending. Everything follows from them by binary search, never by a rescan of t
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -165,36 +166,49 @@ class CurveSet:
 def compute_curves(
     predictions: Predictions, *, plot_points: int = DEFAULT_PLOT_POINTS
 ) -> CurveSet:
-    """Sort each class' positive and negative scores once; derive every ranking metric."""
+    """Sort each class' scores once (with their labels); derive every ranking metric."""
     if plot_points < 8:
         raise InputError(f"expected plot_points to be at least 8, got {plot_points}")
-    positives, negatives, ovo = _split_and_sort(predictions)
-    summaries = tuple(
-        _summarise(name, pos, neg)
-        for name, pos, neg in zip(predictions.curve_names, positives, negatives)
-    )
+    p = predictions
+    multiclass = p.task == "multiclass"
+    k = p.scores.shape[1]
+    pair_u2 = np.zeros((k, k)) if multiclass else None  # [j, l]: 2 U of class j vs l, column j
+    positives, negatives, summaries = [], [], []
+    for c, name in enumerate(p.curve_names):
+        codes = p.y_true if multiclass else p.positives(c).view(np.uint8)
+        values, labels = _sort_with_labels(np.ascontiguousarray(p.scores[:, c]), codes)
+        is_positive = labels == (c if multiclass else 1)
+        groups = _TieGroups(values, is_positive)
+        positives.append(values[is_positive])
+        negatives.append(values[~is_positive])
+        summaries.append(_summary(name, groups.n_pos, groups.n_neg, groups.u2(), groups.ap()))
+        if pair_u2 is not None:
+            pair_u2[c] = groups.u2_by_label(labels, k)
+        del values, labels, is_positive, groups
+    summaries = tuple(summaries)
     plots = tuple(_plot_curve(pos, neg, plot_points) for pos, neg in zip(positives, negatives))
 
     if len(positives) == 1:
-        micro_auc, micro_ap, micro_plot = summaries[0].roc_auc, summaries[0].average_precision, plots[0]
+        micro, micro_plot = summaries[0], plots[0]
     else:
-        all_pos = np.sort(np.concatenate(positives))
-        all_neg = np.sort(np.concatenate(negatives))
-        micro = _summarise("micro", all_pos, all_neg)
-        micro_auc, micro_ap = micro.roc_auc, micro.average_precision
+        all_pos, all_neg = np.concatenate(positives), np.concatenate(negatives)
+        all_pos.sort()
+        all_neg.sort()
+        micro = _summary("micro", all_pos.size, all_neg.size, *_u2_and_ap(all_pos, all_neg))
         micro_plot = _plot_curve(all_pos, all_neg, plot_points) if all_pos.size else None
         del all_pos, all_neg
     for arr in (*positives, *negatives):
         arr.flags.writeable = False
+    sizes = np.bincount(p.y_true, minlength=k) if multiclass else None
     return CurveSet(
-        names=predictions.curve_names,
-        class_names=predictions.class_names,
-        task=predictions.task,
-        score_kind=predictions.score_kind,
-        n_samples=predictions.n_samples,
+        names=p.curve_names,
+        class_names=p.class_names,
+        task=p.task,
+        score_kind=p.score_kind,
+        n_samples=p.n_samples,
         classes=summaries,
-        roc_auc=_averages(summaries, "roc_auc", micro_auc, ovo),
-        average_precision=_averages(summaries, "average_precision", micro_ap),
+        roc_auc=_averages(summaries, "roc_auc", micro.roc_auc, _ovo_macro(pair_u2, sizes)),
+        average_precision=_averages(summaries, "average_precision", micro.average_precision),
         plot=plots,
         micro_plot=micro_plot,
         macro_roc=_macro_roc(summaries, plots),
@@ -203,82 +217,119 @@ def compute_curves(
     )
 
 
-def _split_and_sort(p: Predictions) -> tuple[list[np.ndarray], list[np.ndarray], float | None]:
-    """Sorted positive and negative scores per curve; Hand & Till's OvO AUC for multiclass.
+def _sort_with_labels(column: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scores ascending with their labels. Scores exactly representable in float32 take one
+    sort of a packed uint64 key (score bits high, label low: non-negative floats order as
+    their bit patterns); others an argsort. Tied scores may come in any label order: every
+    statistic works on tie groups."""
+    if column.dtype == np.float64:
+        narrow = column.astype(np.float32)
+        if np.array_equal(narrow, column):
+            column = narrow
+    if column.dtype != np.float32 or sys.byteorder != "little":
+        order = np.argsort(column)
+        return column[order], labels[order]
+    column = column + np.float32(0)  # -0.0 becomes 0.0: one key for equal scores
+    key = column.view(np.uint32).astype(np.uint64) << np.uint64(32)
+    key |= labels.astype(np.uint64)
+    key.sort()
+    halves = key.view(np.uint32)  # little-endian: (label, score bits) per key
+    return halves[1::2].view(np.float32), halves[0::2]
 
-    Multiclass rows are grouped by label once; within column j each label's block is sorted,
-    so block j is class j's positives, the other blocks merge into its negatives, and block k
-    gives the pairwise AUC(j | k) without another pass.
-    """
-    scores = p.scores
-    if p.task != "multiclass":
-        positives, negatives = [], []
-        for c in range(scores.shape[1]):
-            column = np.ascontiguousarray(scores[:, c])
-            mask = p.positives(c)
-            positives.append(np.sort(column[mask]))
-            negatives.append(np.sort(column[~mask]))
-        return positives, negatives, None
 
-    k = scores.shape[1]
-    order = np.argsort(p.y_true, kind="stable")
-    sizes = np.bincount(p.y_true, minlength=k)
-    bounds = np.r_[0, np.cumsum(sizes)]
-    pair_u = np.zeros((k, k))  # pair_u[j, l]: U statistic of class j vs l on column j
-    positives, negatives = [], []
-    for j in range(k):
-        grouped = scores[order, j]
-        blocks = [np.sort(grouped[bounds[i] : bounds[i + 1]]) for i in range(k)]
-        positives.append(blocks[j])
-        negatives.append(np.sort(np.concatenate(blocks[:j] + blocks[j + 1 :])))
-        for other in range(k):
-            if other != j and sizes[j] and sizes[other]:
-                pair_u[j, other] = _mann_whitney_u2(blocks[j], blocks[other]) / 2
+class _TieGroups:
+    """Scores sorted ascending, grouped by distinct value: positives and negatives per group."""
+
+    def __init__(self, values: np.ndarray, is_positive: np.ndarray):
+        self.new = np.empty(values.size, dtype=bool)
+        self.new[:1] = True
+        np.not_equal(values[1:], values[:-1], out=self.new[1:])
+        self.first = np.flatnonzero(self.new)
+        last = np.r_[self.first[1:] - 1, values.size - 1]
+        at_or_below = np.cumsum(is_positive, dtype=np.int64)[last]  # positives <= each group
+        self.n_pos = int(at_or_below[-1])
+        self.n_neg = int(values.size - self.n_pos)
+        self.pos = np.diff(at_or_below, prepend=0)
+        self.pos_above = np.subtract(self.n_pos, at_or_below, out=at_or_below)
+
+    @property
+    def neg(self) -> np.ndarray:
+        return np.diff(self.first, append=self.n_pos + self.n_neg) - self.pos
+
+    def u2(self) -> int:
+        """2 U: (positive, negative) pairs ranked right count 2, tied pairs 1 (exact)."""
+        return int(np.dot(self.neg, 2 * self.pos_above + self.pos))
+
+    def ap(self) -> float | None:
+        """Average precision: the sum over groups with positives of (R_i - R_i-1) P_i."""
+        if not self.n_pos:
+            return None
+        has = np.flatnonzero(self.pos)
+        tp = self.pos_above[has] + self.pos[has]
+        at_or_above = self.n_pos + self.n_neg - self.first[has]
+        return float(np.sum(self.pos[has] / self.n_pos * (tp / at_or_above)))
+
+    def u2_by_label(self, labels: np.ndarray, k: int) -> np.ndarray:
+        """2 U of the positives against the samples of each label (Hand & Till pairs)."""
+        weight = (2 * self.pos_above + self.pos).astype(np.float64)
+        sizes = np.diff(self.first, append=self.n_pos + self.n_neg)
+        return np.bincount(labels, weights=np.repeat(weight, sizes), minlength=k)
+
+
+def _ovo_macro(pair_u2: np.ndarray | None, sizes: np.ndarray | None) -> float | None:
+    """Hand & Till: the mean over class pairs of (AUC(a | b) + AUC(b | a)) / 2."""
+    if pair_u2 is None:
+        return None
     present = np.flatnonzero(sizes)
     pairs = [
-        (pair_u[a, b] / (sizes[a] * sizes[b]) + pair_u[b, a] / (sizes[a] * sizes[b])) / 2
+        (pair_u2[a, b] + pair_u2[b, a]) / (4 * sizes[a] * sizes[b])
         for i, a in enumerate(present)
         for b in present[i + 1 :]
     ]
-    return positives, negatives, (float(np.mean(pairs)) if pairs else None)
+    return float(np.mean(pairs)) if pairs else None
 
 
-def _mann_whitney_u2(pos: np.ndarray, neg: np.ndarray) -> int:
-    """2 U: twice the number of (positive, negative) pairs ranked right, ties counting 1/2."""
+def _u2_and_ap(pos: np.ndarray, neg: np.ndarray) -> tuple[int, float | None]:
+    """2 U and AP from two sorted arrays (micro averages): one binary search per positive,
+    a second only for positives whose score also occurs among the negatives (ties)."""
+    if not pos.size:
+        return 0, None
     below = np.searchsorted(neg, pos, side="left")
-    not_above = np.searchsorted(neg, pos, side="right")
-    return int(below.sum()) + int(not_above.sum())
+    tied = np.flatnonzero(below < neg.size)
+    tied = tied[neg[below[tied]] == pos[tied]]
+    extra = np.searchsorted(neg, pos[tied], side="right") - below[tied]
+    u2 = 2 * int(below.sum()) + int(extra.sum())
+    new = np.empty(pos.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(pos[1:], pos[:-1], out=new[1:])
+    first = np.flatnonzero(new)  # distinct positive scores
+    del new
+    at_or_above = np.subtract(neg.size, below[first])  # negatives >= each distinct score
+    del below
+    tp_new = np.diff(first, append=pos.size)
+    tp = np.subtract(pos.size, first, out=first)
+    at_or_above += tp
+    precision = np.divide(tp, at_or_above)
+    del at_or_above, tp
+    return u2, float(np.dot(tp_new, precision) / pos.size)
 
 
-def _summarise(name: str, pos: np.ndarray, neg: np.ndarray) -> ClassSummary:
-    n_pos, n_neg = int(pos.size), int(neg.size)
-    total = n_pos + n_neg
+def _summary(name: str, n_pos: int, n_neg: int, u2: int, ap: float | None) -> ClassSummary:
     reason = None
     if n_pos == 0:
         reason = f"no positive samples of {name!r}: ROC AUC and AP are undefined"
     elif n_neg == 0:
         reason = f"every sample is {name!r}: ROC AUC is undefined"
-    auc = _mann_whitney_u2(pos, neg) / (2 * n_pos * n_neg) if n_pos and n_neg else None
-    ap = _average_precision(pos, neg) if n_pos else None
+    total = n_pos + n_neg
     return ClassSummary(
         name=name,
         support=n_pos,
         n_negatives=n_neg,
         prevalence=n_pos / total if total else 0.0,
-        roc_auc=auc,
+        roc_auc=u2 / (2 * n_pos * n_neg) if n_pos and n_neg else None,
         average_precision=ap,
         reason=reason,
     )
-
-
-def _average_precision(pos: np.ndarray, neg: np.ndarray) -> float:
-    """sum over thresholds of (R_i - R_{i-1}) P_i; only thresholds at positive scores add."""
-    first = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]])
-    values = pos[first]
-    tp_new = np.diff(np.r_[first, pos.size])
-    tp = pos.size - first  # positives >= each distinct positive score
-    fp = neg.size - np.searchsorted(neg, values, side="left")
-    return float(np.sum(tp_new / pos.size * (tp / (tp + fp))))
 
 
 def _distinct_counts(pos: np.ndarray, neg: np.ndarray):
