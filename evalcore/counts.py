@@ -24,9 +24,9 @@ def f_beta(tp, fp, fn, beta: float = 1.0) -> np.ndarray:
 
 
 def as_json(value):
-    """A float, or None where the value is undefined (NaN): JSON never holds NaN."""
+    """A float, or None where it is undefined (NaN) or infinite: JSON holds neither."""
     value = float(value)
-    return None if np.isnan(value) else value
+    return value if np.isfinite(value) else None
 
 
 @dataclass(frozen=True, eq=False)

@@ -24,6 +24,7 @@ from evalcore.errors import InputError
 from evalcore.predictions import Predictions, threshold_in_dtype
 
 DEFAULT_PLOT_POINTS = 2000
+MIN_PLOT_POINTS = 64
 MACRO_GRID_POINTS = 1001
 
 
@@ -139,7 +140,12 @@ class CurveSet:
     def counts_at(self, thresholds) -> Counts:
         """TP, FP, FN, TN of every class at per-class thresholds (a scalar applies to all):
         two binary searches per class, whatever the number of samples."""
-        t = np.broadcast_to(np.asarray(thresholds, dtype=np.float64), (len(self.names),))
+        t = np.asarray(thresholds, dtype=np.float64)
+        if t.size not in (1, len(self.names)) or t.ndim > 1:
+            raise InputError(
+                f"expected one threshold or {len(self.names)} (one per class), got {t.size}"
+            )
+        t = np.broadcast_to(t.reshape(-1), (len(self.names),))
         tp = np.empty(len(self.names), dtype=np.int64)
         fp = np.empty_like(tp)
         for c, (pos, neg) in enumerate(zip(self._positives, self._negatives)):
@@ -167,8 +173,10 @@ def compute_curves(
     predictions: Predictions, *, plot_points: int = DEFAULT_PLOT_POINTS
 ) -> CurveSet:
     """Sort each class' scores once (with their labels); derive every ranking metric."""
-    if plot_points < 8:
-        raise InputError(f"expected plot_points to be at least 8, got {plot_points}")
+    if plot_points < MIN_PLOT_POINTS:
+        raise InputError(
+            f"expected plot_points to be at least {MIN_PLOT_POINTS}, got {plot_points}"
+        )
     p = predictions
     multiclass = p.task == "multiclass"
     k = p.scores.shape[1]
@@ -347,9 +355,11 @@ def _distinct_counts(pos: np.ndarray, neg: np.ndarray):
 
 
 def _plot_curve(pos: np.ndarray, neg: np.ndarray, points: int) -> PlotCurve:
-    """At most ``points`` real thresholds: quantiles of positives and of negatives, each with
-    the next larger distinct score, so tie blocks stay exact diagonals. The polyline's area
-    differs from the exact AUC by at most about 2 / points."""
+    """At most ``points`` real thresholds: q = (points - 1) // 4 quantiles of the positives
+    and of the negatives, each with the next larger distinct score, so that tie blocks stay
+    exact diagonals. Between consecutive points TPR and FPR move by at most 1 / (q - 1), so
+    the polyline's area is within 1 / (2 (q - 1)) of the exact AUC (1.0e-3 at 2000 points in
+    the worst case; far less on real data)."""
     if pos.size + neg.size <= points - 1:
         thresholds, tp, fp = _distinct_counts(pos, neg)
     else:

@@ -54,8 +54,9 @@ class Confusion:
 
     ``matrix`` has rows = true classes and columns = ``predicted_labels`` ("abstained" last
     where the rule abstains); it is None for multilabel, whose ``counts`` are per label.
-    ``accuracy`` counts abstained samples as wrong; ``covered_accuracy`` is the accuracy on the
-    samples not abstained.
+    ``thresholds`` maps each scored column (every class; the positive class for binary) to its
+    threshold (NaN for argmax). ``accuracy`` counts abstained samples as wrong;
+    ``covered_accuracy`` is the accuracy on the samples not abstained.
     """
 
     rule: str
@@ -63,7 +64,7 @@ class Confusion:
     predicted_labels: tuple[str, ...]
     matrix: np.ndarray | None
     counts: Counts
-    thresholds: np.ndarray
+    thresholds: dict[str, float]
     coverage: float
     accuracy: float
     covered_accuracy: float | None
@@ -82,7 +83,7 @@ class Confusion:
             "rule": self.rule,
             "labels": list(self.labels),
             "predicted_labels": list(self.predicted_labels),
-            "thresholds": {n: as_json(t) for n, t in zip(self.counts.names, self.thresholds)},
+            "thresholds": {name: as_json(t) for name, t in self.thresholds.items()},
             "per_class": self.counts.to_dict(),
             "coverage": self.coverage,
             "accuracy": self.accuracy,
@@ -159,7 +160,7 @@ def _from_predicted(
         predicted_labels=p.class_names + ((ABSTAINED,) if abstains else ()),
         matrix=matrix,
         counts=counts,
-        thresholds=t,
+        thresholds=dict(zip(p.curve_names, t.tolist())),
         coverage=covered / n,
         accuracy=correct / n,
         covered_accuracy=correct / covered if covered else None,
@@ -194,7 +195,7 @@ def _multilabel(p: Predictions, t: np.ndarray) -> Confusion:
         predicted_labels=p.class_names,
         matrix=None,
         counts=counts,
-        thresholds=t,
+        thresholds=dict(zip(p.curve_names, t.tolist())),
         coverage=1.0,
         accuracy=exact,
         covered_accuracy=exact,

@@ -23,8 +23,15 @@ def load_predictions(
         raise InputError(f"{path}: no such file")
     if path.suffix.lower() != ".npz":
         raise InputError(f"{path}: unsupported file type {path.suffix!r}; expected .npz")
+    with path.open("rb") as head:
+        magic = head.read(6)
+    if magic.startswith(b"\x93NUMPY"):
+        raise InputError(f"{path}: holds a single array (.npy), expected an .npz archive")
+    if not magic.startswith(b"PK"):
+        raise InputError(f"{path}: not an .npz archive (a zip of .npy arrays)")
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        archive = np.load(path, allow_pickle=False)
+        with archive:
             missing = [key for key in NPZ_KEYS if key not in archive.files]
             if missing:
                 raise InputError(

@@ -111,7 +111,8 @@ def operating_point(
     if goal.kind == "fbeta":
         i = _first_best(f_beta(tp, fp, fn, goal.value))
     elif goal.kind == "youden":
-        i = _first_best(tp / summary.support - fp / summary.n_negatives)
+        # TPR - FPR scaled by P * Nn: integers, so equal values tie exactly
+        i = _first_best(tp * summary.n_negatives - fp * summary.support)
     elif goal.kind == "cost":
         i = _first_best(-(goal.value * fp + goal.cost_fn * fn))
     else:
@@ -134,5 +135,7 @@ def operating_point(
 
 def _first_best(values: np.ndarray) -> int:
     """Index of the maximum, undefined (NaN) values never chosen; first = highest threshold."""
-    return int(np.argmax(np.where(np.isnan(values), -np.inf, values)))
+    if values.dtype.kind == "f":
+        values = np.where(np.isnan(values), -np.inf, values)
+    return int(np.argmax(values))
 

@@ -98,7 +98,7 @@ class Predictions:
             )
         scores = _as_score_matrix(y_score)
         n, k = scores.shape
-        labels = np.asarray(y_true)
+        labels = _as_array(y_true, "y_true")
         if labels.ndim == 2 and labels.shape[1] == 1:
             labels = labels[:, 0]
         if labels.ndim not in (1, 2):
@@ -109,6 +109,10 @@ class Predictions:
             )
         if n == 0:
             raise InputError("no samples: y_true and y_score are empty")
+        if class_names is not None and (
+            isinstance(class_names, (str, bytes)) or not hasattr(class_names, "__iter__")
+        ):
+            raise InputError(f"class_names must be a list of names, got {class_names!r}")
         names = None if class_names is None else tuple(str(c) for c in class_names)
         if names is not None and len(set(names)) != len(names):
             raise InputError(f"class_names has duplicates: {list(names)}")
@@ -165,14 +169,29 @@ class Predictions:
         )
 
 
+def _as_array(values, name: str) -> np.ndarray:
+    try:
+        return np.asarray(values)
+    except ValueError:
+        raise InputError(f"{name} rows have different lengths (a ragged array)") from None
+
+
 def _as_score_matrix(y_score) -> np.ndarray:
-    scores = np.asarray(y_score)
+    scores = _as_array(y_score, "y_score")
     if scores.dtype.kind == "b" or scores.dtype.kind in "iu":
         scores = scores.astype(np.float64)
     elif scores.dtype.kind != "f":
         raise InputError(f"y_score must be numeric, got values of type {scores.dtype}")
     elif scores.dtype.itemsize < 4:
         scores = scores.astype(np.float32)  # float16: widen once, exactly
+    elif scores.dtype.itemsize > 8:
+        narrow = scores.astype(np.float64)
+        if not np.array_equal(narrow, scores):
+            raise InputError(
+                f"y_score is {scores.dtype} with values float64 cannot hold exactly; "
+                "evalcore computes in float64 and will not round them silently"
+            )
+        scores = narrow
     if scores.ndim == 1:
         scores = scores[:, None]
     if scores.ndim != 2:
@@ -226,6 +245,11 @@ def _encode_labels(
         if (labels != np.round(labels)).any():
             row = int(np.flatnonzero(labels != np.round(labels))[0])
             raise InputError(f"y_true must hold class indices or names, row {row} is {labels[row]}")
+        if (np.abs(labels) >= 2**62).any():
+            row = int(np.flatnonzero(np.abs(labels) >= 2**62)[0])
+            raise InputError(
+                f"y_true label {labels[row]} at row {row} is outside the classes 0..{n_classes - 1}"
+            )
         labels = labels.astype(np.int64)
         kind = "i"
     if kind == "b":
@@ -239,9 +263,13 @@ def _encode_labels(
                     f"binary y_true holds {len(present)} distinct labels, expected 2: "
                     f"{present[:5].tolist()}"
                 )
+            if len(present) == 1:
+                raise InputError(
+                    f"binary y_true only holds the label {present[0]}; pass class_names to "
+                    "say which class it is"
+                )
             # two labels other than 0/1 (e.g. -1/1): the larger is positive, as scikit-learn
-            values = present if len(present) == 2 else np.array([present[0] - 1, present[0]])
-            return (labels == values[-1]).astype(np.int64), tuple(str(v) for v in values)
+            return (labels == present[1]).astype(np.int64), tuple(str(v) for v in present)
         names = _check_names(names, n_classes, "classes")
         bad = (labels < 0) | (labels >= n_classes)
         if bad.any():
@@ -268,11 +296,11 @@ def _encode_labels(
                 )
         names = _check_names(names, n_classes, "classes")
         index = {name: i for i, name in enumerate(names)}
-        unknown = [label for label in present.tolist() if label not in index]
-        if unknown:
-            row = int(np.flatnonzero(text == unknown[0])[0])
+        known = np.array([label in index for label in present.tolist()])
+        if not known.all():
+            row = int(np.flatnonzero(~known[inverse.ravel()])[0])
             raise InputError(
-                f"y_true label {unknown[0]!r} at row {row} is not among the classes {list(names)}"
+                f"y_true label {str(text[row])!r} at row {row} is not among the classes {list(names)}"
             )
         lookup = np.array([index[label] for label in present.tolist()], dtype=np.int64)
         return lookup[inverse.ravel()], names
@@ -314,7 +342,8 @@ def _detect_score_kind(
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
+    with np.errstate(over="ignore"):  # a huge gap overflows to -inf, whose exp is exactly 0
+        z = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
     np.exp(z, out=z)
     z /= z.sum(axis=1, keepdims=True)
     return z
