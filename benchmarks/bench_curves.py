@@ -1,0 +1,118 @@
+"""Curve engine against the per-class scikit-learn loop users write today, in one process.
+
+For each size (uniform softmax-like float32 scores, labels drawn from them):
+- the scikit-learn loop: roc_curve, roc_auc_score, precision_recall_curve and
+  average_precision_score for every class;
+- evalcore: Predictions.from_arrays + compute_curves (sorts once, everything after is a query);
+- counts_at at per-class thresholds against a recount over the N x K scores;
+- the abstain-rule K x K matrix (the top class cached, as on a slider move);
+- peak extra memory of from_arrays + compute_curves, as a multiple of the score matrix.
+
+Prints medians and ratios. Usage: python benchmarks/bench_curves.py [--repeats R] [--sizes 1e5x10 ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import (
+    average_precision_score,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import fmt_seconds, median_seconds, peak_bytes  # noqa: E402
+
+from evalcore import Predictions, compute_curves  # noqa: E402
+from evalcore.decisions import confusion  # noqa: E402
+
+SIZES = ("1e5x10", "1e5x100", "1e6x10", "1e6x100")
+
+
+def make_data(n: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Softmax-like float32 rows (uniform, normalised) and labels drawn from them."""
+    rng = np.random.default_rng(seed)
+    scores = rng.random((n, k), dtype=np.float32)
+    scores /= scores.sum(axis=1, keepdims=True)
+    cumulative = np.cumsum(scores, axis=1)
+    y = (rng.random((n, 1), dtype=np.float32) > cumulative).sum(axis=1)
+    return np.minimum(y, k - 1), scores
+
+
+def sklearn_loop(y: np.ndarray, scores: np.ndarray) -> None:
+    for c in range(scores.shape[1]):
+        positive = y == c
+        roc_curve(positive, scores[:, c], drop_intermediate=False)
+        roc_auc_score(positive, scores[:, c])
+        precision_recall_curve(positive, scores[:, c])
+        average_precision_score(positive, scores[:, c])
+
+
+def recount(y: np.ndarray, scores: np.ndarray, thresholds: np.ndarray) -> None:
+    cleared = scores >= thresholds
+    positive = y[:, None] == np.arange(scores.shape[1])
+    (cleared & positive).sum(axis=0), (cleared & ~positive).sum(axis=0)
+
+
+def bench(size: str, repeats: int) -> dict:
+    n_text, k_text = size.split("x")
+    n, k = int(float(n_text)), int(k_text)
+    y, scores = make_data(n, k)
+
+    def engine():
+        return compute_curves(Predictions.from_arrays(y, scores))
+
+    t_sklearn = median_seconds(lambda: sklearn_loop(y, scores), repeats)
+    t_engine = median_seconds(engine, repeats)
+    peak = peak_bytes(engine)
+    p = Predictions.from_arrays(y, scores)
+    curves = compute_curves(p)
+    thresholds = np.linspace(0.05, 0.5, k)
+    counts = curves.counts_at(thresholds)
+    t_counts = median_seconds(lambda: curves.counts_at(thresholds), max(repeats, 50))
+    t_recount = median_seconds(lambda: recount(y, scores, thresholds), repeats)
+    # sanity: the binary search gives the recount's numbers
+    cleared = scores >= thresholds
+    assert (counts.tp == (cleared & (y[:, None] == np.arange(k))).sum(axis=0)).all()
+    confusion(p, "abstain", 0.3)  # caches the top class and score once
+    t_abstain = median_seconds(lambda: confusion(p, "abstain", 0.3), max(repeats, 10))
+    return {
+        "size": size,
+        "sklearn": t_sklearn,
+        "engine": t_engine,
+        "counts_at": t_counts,
+        "recount": t_recount,
+        "abstain": t_abstain,
+        "memory": peak / scores.nbytes,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sizes", nargs="+", default=list(SIZES), metavar="NxK")
+    args = parser.parse_args()
+    header = (
+        f"{'N x K':>9} {'sklearn loop':>13} {'evalcore':>10} {'speed-up':>9} "
+        f"{'counts_at':>10} {'recount':>10} {'ratio':>8} {'abstain KxK':>12} {'peak mem':>9}"
+    )
+    print(f"medians of {args.repeats} runs (counts_at of >= 50, abstain of >= 10)")
+    print(header)
+    for size in args.sizes:
+        r = bench(size, args.repeats)
+        print(
+            f"{r['size']:>9} {fmt_seconds(r['sklearn']):>13} {fmt_seconds(r['engine']):>10} "
+            f"{r['sklearn'] / r['engine']:>8.1f}x {fmt_seconds(r['counts_at']):>10} "
+            f"{fmt_seconds(r['recount']):>10} {r['recount'] / r['counts_at']:>7.0f}x "
+            f"{fmt_seconds(r['abstain']):>12} {r['memory']:>8.2f}x",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
