@@ -1,4 +1,4 @@
-"""The ``evalcore`` command: summary, confusion, threshold. JSON with ``--json``.
+"""The ``evalcore`` command: summary, confusion, threshold, predict. JSON with ``--json``.
 
 Bad input: exit status 2, one line on stderr, nothing on stdout, never a traceback.
 """
@@ -14,7 +14,8 @@ from evalcore.counts import as_json
 from evalcore.curves import compute_curves
 from evalcore.decisions import RULES, accuracy, confusion
 from evalcore.errors import InputError
-from evalcore.io import load_predictions
+from evalcore import demos
+from evalcore.io import Mapping, load, parse_size
 from evalcore.operating import OBJECTIVE_HELP, operating_point
 from evalcore.predictions import SCORE_KINDS, TASKS
 
@@ -30,10 +31,21 @@ def _parser() -> argparse.ArgumentParser:
 
     def command(name: str, help: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help, description=help)
-        sub.add_argument("path", help="prediction file (.npz with y_true, y_score)")
+        sub.add_argument(
+            "paths", nargs="*", metavar="PATH",
+            help="prediction file (.csv, .tsv, .parquet, .npz), or two .npy files: labels, scores",
+        )
+        sub.add_argument("--demo", choices=demos.NAMES, help="a built-in demo instead of a file")
+        sub.add_argument("--label-column", help="the column holding the true labels")
+        sub.add_argument("--score-columns", help="comma-separated score columns, one per class")
+        sub.add_argument("--classes", help="comma-separated class names, in score-column order")
         sub.add_argument("--task", choices=TASKS, help="override the detected task")
         sub.add_argument("--score-kind", choices=SCORE_KINDS, help="override the detection")
+        sub.add_argument("--split", help="rows of this split only (default: test, if present)")
+        sub.add_argument("--model", help="rows of this model only (default: the first)")
+        sub.add_argument("--max-size", type=parse_size, help="file size limit (default 1G)")
         sub.add_argument("--json", action="store_true", help="print JSON")
+        sub.add_argument("-v", "--verbose", action="store_true", help="say what was detected")
         return sub
 
     command("summary", "Per-class ROC AUC and average precision, their averages, accuracy.")
@@ -47,11 +59,55 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("threshold", "The threshold of one class that meets an objective.")
     sub.add_argument("--class", dest="class_name", required=True, help="class name")
     sub.add_argument("--objective", required=True, help=OBJECTIVE_HELP)
+
+    help = "Run a Keras model on data and write a prediction file the other commands read."
+    sub = commands.add_parser("predict", help=help, description=help)
+    sub.add_argument("model_path", metavar="MODEL", help="Keras model (.keras or .h5)")
+    sub.add_argument("data_path", metavar="DATA", help="data: .npz (x, y) or a .csv/.parquet table")
+    sub.add_argument("-o", "--output", required=True, help="output file (.parquet or .csv)")
+    sub.add_argument("--label-column", help="the label column of a data table")
+    sub.add_argument("--layer", help="evaluate this layer's output instead of the last")
+    sub.add_argument("--batch-size", type=int, default=256)
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
 
+def _load(args):
+    """The Predictions the arguments name (file or demo, overrides, split, model)."""
+    def names(text: str | None) -> tuple[str, ...] | None:
+        return None if text is None else tuple(v.strip() for v in text.split(","))
+
+    mapping = Mapping(
+        label_column=args.label_column, score_columns=names(args.score_columns),
+        class_names=names(args.classes), task=args.task, score_kind=args.score_kind,
+    )
+    if args.demo and args.paths:
+        raise InputError("give a file or --demo, not both")
+    if args.demo:
+        loaded = demos.load_demo(args.demo, mapping)
+    elif args.paths:
+        loaded = load(args.paths, mapping, max_bytes=args.max_size)
+    else:
+        raise InputError("expected a prediction file (or --demo NAME)")
+    predictions = loaded.select(args.split, args.model)
+    if args.verbose:
+        print(f"evalcore: {loaded.layout.describe(loaded.predictions)}", file=sys.stderr)
+        if predictions is not loaded.predictions:
+            print(f"evalcore: evaluating {_selection(predictions)}", file=sys.stderr)
+    return predictions
+
+
+def _selection(p) -> str:
+    parts = [f"{p.n_samples} rows"]
+    if p.models:
+        parts.append(f"model {p.models[0]!r}" if len(p.models) == 1 else f"models {list(p.models)}")
+    if p.splits:
+        parts.append(f"split {p.splits[0]!r}" if len(p.splits) == 1 else f"splits {list(p.splits)}")
+    return ", ".join(parts)
+
+
 def _summary(args) -> tuple[dict, str]:
-    predictions = load_predictions(args.path, task=args.task, score_kind=args.score_kind)
+    predictions = _load(args)
     curves = compute_curves(predictions)
     result = curves.to_dict()
     result["accuracy"] = accuracy(predictions)
@@ -76,7 +132,7 @@ def _summary(args) -> tuple[dict, str]:
 
 
 def _confusion(args) -> tuple[dict, str]:
-    predictions = load_predictions(args.path, task=args.task, score_kind=args.score_kind)
+    predictions = _load(args)
     names = predictions.curve_names
     thresholds = [args.threshold] * len(names)
     for item in args.class_threshold:
@@ -112,11 +168,32 @@ def _confusion(args) -> tuple[dict, str]:
 
 
 def _threshold(args) -> tuple[dict, str]:
-    predictions = load_predictions(args.path, task=args.task, score_kind=args.score_kind)
+    predictions = _load(args)
     point = operating_point(compute_curves(predictions), args.class_name, args.objective)
     out = point.to_dict()
     text = "  ".join(f"{k}: {_fmt(v) if isinstance(v, float) else v}" for k, v in out.items())
     return out, text
+
+
+def _predict(args) -> tuple[dict, str]:
+    from evalcore import models
+    from evalcore.io import write_predictions
+
+    def progress(done: int, total: int) -> None:
+        if not args.quiet:
+            width = 30
+            bar = "#" * (width * done // max(total, 1))
+            print(f"\rpredicting [{bar:<{width}}] {done}/{total}", end="", file=sys.stderr)
+            if done >= total:
+                print(file=sys.stderr)
+
+    result = models.predict_raw(
+        args.model_path, args.data_path, label_column=args.label_column, layer=args.layer,
+        batch_size=args.batch_size, progress=progress,
+    )
+    write_predictions(result.predictions, args.output, raw_scores=result.raw_scores)
+    out = {"output": args.output, **result.predictions.to_dict()}
+    return out, f"wrote {result.predictions.n_samples} rows to {args.output}"
 
 
 def _fmt(value) -> str:
@@ -127,9 +204,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return the exit status (0 ok, 2 bad input, 1 internal error)."""
     try:
         args = _parser().parse_args(argv)
-        run = {"summary": _summary, "confusion": _confusion, "threshold": _threshold}
+        run = {
+            "summary": _summary, "confusion": _confusion, "threshold": _threshold,
+            "predict": _predict,
+        }
         result, text = run[args.command](args)
-        output = json.dumps(result, allow_nan=False) if args.json else text
+        output = json.dumps(result, allow_nan=False) if getattr(args, "json", False) else text
     except InputError as error:
         print(f"evalcore: error: {error}", file=sys.stderr)
         return 2
@@ -138,7 +218,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # never a traceback: one line, and a non-zero status
         print(f"evalcore: internal error: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
-    print(output)
+    try:
+        print(output)
+    except BrokenPipeError:  # `evalcore ... | head`: the reader left; not an error
+        sys.stderr.close()
     return 0
 
 

@@ -1,58 +1,723 @@
-"""Prediction files -> Predictions. Nothing is ever unpickled."""
+"""Prediction files -> Predictions: CSV, TSV, Parquet, NPZ and NPY pairs. Nothing is unpickled.
+
+A table is read in the *wide layout*, detected and overridable (:class:`Mapping`):
+
+- a label column named one of :data:`LABEL_COLUMNS`, holding class names or indices, or label
+  sets delimited by ``|``, ``;`` or ``,`` (multilabel); or one 0/1 indicator column per class,
+  ``true_<class>`` or ``y_<class>`` (multilabel);
+- one score column per class, prefixed ``prob_``, ``proba_``, ``p_``, ``score_`` or ``logit_``
+  (logits), or named by the class; a single score column for binary data;
+- optional ``split``, ``model`` and ``id`` columns; other columns are ignored and listed.
+
+What was found is a :class:`Layout`, reported to the user.
+"""
 
 from __future__ import annotations
 
+import io
+import os
 import zipfile
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from evalcore.errors import InputError
 from evalcore.predictions import Predictions, ScoreKind, Task
 
-NPZ_KEYS = ("y_true", "y_score")
+DEFAULT_MAX_BYTES = 1 << 30
+MAX_BYTES_ENV = "EVALCORE_MAX_BYTES"
+LABEL_COLUMNS = ("label", "labels", "y_true", "target", "class", "truth", "ground_truth")
+SCORE_PREFIXES = ("prob_", "proba_", "p_", "score_", "logit_")
+INDICATOR_PREFIXES = ("true_", "y_")
+GROUP_COLUMNS = ("split", "model", "id")
+LABEL_DELIMITERS = ("|", ";", ",")
+TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+ARRAY_FORMATS = {".npz": "npz", ".npy": "npy"}
+FORMATS = {**TABLE_FORMATS, **ARRAY_FORMATS}
+DEFAULT_SPLIT = "test"
+
+
+@dataclass(frozen=True)
+class NamedBytes:
+    """An uploaded file: its original name (for the format and messages) and its bytes."""
+
+    name: str
+    data: bytes
+
+
+Source = str | Path | NamedBytes
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """The user's overrides of what is detected in a file (None: detect)."""
+
+    label_column: str | None = None
+    score_columns: tuple[str, ...] | None = None
+    class_names: tuple[str, ...] | None = None  # the class order (renames when not a reorder)
+    task: Task | None = None
+    score_kind: ScoreKind | None = None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What was found in a file and how it was read."""
+
+    file: str
+    format: str
+    n_rows: int
+    labels: str  # where the labels came from, in words
+    label_column: str | None = None
+    score_columns: tuple[str, ...] = ()
+    indicator_columns: tuple[str, ...] = ()
+    split_column: str | None = None
+    model_column: str | None = None
+    id_column: str | None = None
+    ignored_columns: tuple[str, ...] = ()
+
+    def describe(self, predictions: Predictions) -> str:
+        """One line for the user: format, rows, columns used, task and score kind."""
+        parts = [f"{self.file}: {self.format.upper()}, {self.n_rows} rows", f"labels: {self.labels}"]
+        if self.score_columns:
+            parts.append(f"scores: {_span(self.score_columns)}")
+        parts.append(f"{predictions.task}, {len(predictions.class_names)} classes, "
+                     f"scores are {predictions.score_kind}s".replace("probabilitys", "probabilities"))
+        for what, values in (("splits", predictions.splits), ("models", predictions.models)):
+            if values:
+                parts.append(f"{what}: {', '.join(values)}")
+        if self.ignored_columns:
+            parts.append(f"ignored: {', '.join(self.ignored_columns)}")
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict:
+        return {key: list(v) if isinstance(v, tuple) else v for key, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True, eq=False)
+class Loaded:
+    """A whole file as read (every split and model) and what was detected in it."""
+
+    predictions: Predictions
+    layout: Layout
+    notes: tuple[str, ...] = field(default=())
+
+    def select(self, split: str | None = None, model: str | None = None) -> Predictions:
+        """One model and split: by default the first model and the ``test`` split when the
+        file has them (all rows otherwise)."""
+        p = self.predictions
+        model = model if model is not None else (p.models[0] if p.models else None)
+        if split is None and DEFAULT_SPLIT in p.splits:
+            split = DEFAULT_SPLIT
+        return p.select(split=split, model=model)
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def load(
+    sources: Source | Sequence[Source],
+    mapping: Mapping = Mapping(),
+    *,
+    max_bytes: int | None = None,
+) -> Loaded:
+    """Read one prediction file (or an NPY pair: labels, then scores) into Predictions.
+
+    Raises :class:`InputError` naming the file, row or column on any bad input.
+    """
+    items = [sources] if isinstance(sources, (str, Path, NamedBytes)) else list(sources)
+    if not 1 <= len(items) <= 2:
+        raise InputError(f"expected one prediction file or two .npy files, got {len(items)}")
+    formats = [file_format(item) for item in items]
+    if len(items) == 2 or formats[0] == "npy":
+        if formats != ["npy", "npy"]:
+            names = " and ".join(source_name(i) for i in items)
+            raise InputError(
+                f"{names}: two files must be an NPY pair (labels .npy, scores .npy)"
+            )
+        return _load_npy_pair(items[0], items[1], mapping, max_bytes)
+    if formats[0] == "npz":
+        return _load_npz(items[0], mapping, max_bytes)
+    name = source_name(items[0])
+    frame = read_table(items[0], max_bytes=max_bytes)
+    return table_predictions(frame, mapping, name=name, fmt=formats[0])
 
 
 def load_predictions(
-    path: str | Path, *, task: Task | None = None, score_kind: ScoreKind | None = None
+    sources: Source | Sequence[Source],
+    mapping: Mapping = Mapping(),
+    *,
+    split: str | None = None,
+    model: str | None = None,
+    max_bytes: int | None = None,
 ) -> Predictions:
-    """Read a prediction file (``.npz`` with ``y_true``, ``y_score``, optional
-    ``class_names``) and validate it; InputError naming the file otherwise."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    if path.suffix.lower() != ".npz":
-        raise InputError(f"{path}: unsupported file type {path.suffix!r}; expected .npz")
-    with path.open("rb") as head:
-        magic = head.read(6)
-    if magic.startswith(b"\x93NUMPY"):
-        raise InputError(f"{path}: holds a single array (.npy), expected an .npz archive")
-    if not magic.startswith(b"PK"):
-        raise InputError(f"{path}: not an .npz archive (a zip of .npy arrays)")
+    """:func:`load`, then one model and split (see :meth:`Loaded.select`)."""
+    return load(sources, mapping, max_bytes=max_bytes).select(split, model)
+
+
+def source_name(source: Source) -> str:
+    return source.name if isinstance(source, NamedBytes) else str(source)
+
+
+def file_format(source: Source) -> str:
+    """The format named by the file's extension; InputError listing the supported ones."""
+    name = source_name(source)
+    suffix = Path(name).suffix.lower()
+    if suffix not in FORMATS:
+        raise InputError(
+            f"{name}: unsupported file type {suffix or '(none)'!r}; expected one of "
+            f"{', '.join(sorted(FORMATS))}"
+        )
+    return FORMATS[suffix]
+
+
+def max_bytes_default() -> int:
+    """The size limit: ``$EVALCORE_MAX_BYTES`` if set, else 1 GiB."""
+    value = os.environ.get(MAX_BYTES_ENV)
+    if not value:
+        return DEFAULT_MAX_BYTES
     try:
-        archive = np.load(path, allow_pickle=False)
-        with archive:
-            missing = [key for key in NPZ_KEYS if key not in archive.files]
-            if missing:
-                raise InputError(
-                    f"{path}: missing array {missing[0]!r}; found {sorted(archive.files)}, "
-                    f"expected {list(NPZ_KEYS)} and optionally 'class_names'"
-                )
-            arrays = {key: archive[key] for key in (*NPZ_KEYS, "class_names") if key in archive}
-    except InputError:
-        raise
-    except ValueError as error:  # object arrays refused by allow_pickle=False, bad headers
-        raise InputError(f"{path}: cannot read as NumPy arrays without unpickling ({error})")
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
-        raise InputError(f"{path}: not a readable .npz file ({error})")
-    names = arrays.get("class_names")
+        return parse_size(value)
+    except InputError as error:
+        raise InputError(f"{MAX_BYTES_ENV}: {error}") from None
+
+
+def parse_size(text: str) -> int:
+    """'1G', '500M', '10k' or a number of bytes -> bytes."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    spec = str(text).strip().lower().removesuffix("ib").removesuffix("b")
+    scale = units.get(spec[-1:], 1)
+    number = spec[:-1] if spec[-1:] in units else spec
     try:
-        return Predictions.from_arrays(
-            arrays["y_true"],
-            arrays["y_score"],
-            class_names=None if names is None else names.tolist(),
-            task=task,
-            score_kind=score_kind,
+        size = int(float(number) * scale)
+    except ValueError:
+        size = -1
+    if size <= 0:
+        raise InputError(f"expected a size like 1G, 500M or a number of bytes, got {text!r}")
+    return size
+
+
+def read_bytes(source: Source, *, max_bytes: int | None = None) -> bytes:
+    """The file's bytes, after checking that it exists and is within the size limit."""
+    name = source_name(source)
+    limit = max_bytes or max_bytes_default()
+    if isinstance(source, NamedBytes):
+        size = len(source.data)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise InputError(f"{name}: no such file")
+        size = path.stat().st_size
+    if size > limit:
+        raise InputError(
+            f"{name}: {_human(size)} is over the size limit of {_human(limit)} "
+            f"(set it with --max-size or {MAX_BYTES_ENV})"
+        )
+    if size == 0:
+        raise InputError(f"{name}: empty file")
+    return source.data if isinstance(source, NamedBytes) else Path(source).read_bytes()
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def read_table(source: Source, *, max_bytes: int | None = None) -> pd.DataFrame:
+    """A CSV, TSV or Parquet file as a DataFrame with unique, stripped string column names."""
+    name = source_name(source)
+    fmt = file_format(source)
+    if fmt not in ("csv", "tsv", "parquet"):
+        raise InputError(f"{name}: expected a table (.csv, .tsv or .parquet), got .{fmt}")
+    data = read_bytes(source, max_bytes=max_bytes)
+    table = _read_parquet(data, name) if fmt == "parquet" else _read_text_table(data, name, fmt)
+    columns = [str(c).strip() for c in table.column_names]
+    seen: set[str] = set()
+    for column in columns:
+        if column in seen:
+            raise InputError(f"{name}: duplicate column name {column!r}")
+        seen.add(column)
+    if table.num_rows == 0:
+        raise InputError(f"{name}: has a header but no data rows")
+    frame = table.rename_columns(columns).to_pandas()
+    return frame
+
+
+def _read_parquet(data: bytes, name: str) -> pa.Table:
+    if not data.startswith(b"PAR1"):
+        raise InputError(f"{name}: not a Parquet file (it does not start with PAR1)")
+    try:
+        return pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowException, OSError, ValueError) as error:
+        raise InputError(f"{name}: cannot read as Parquet ({_first_line(error)})") from None
+
+
+def _read_text_table(data: bytes, name: str, fmt: str) -> pa.Table:
+    head = data[:65536]
+    if b"\x00" in head:
+        raise InputError(f"{name}: a binary file, not {fmt.upper()} text")
+    first_line = head.split(b"\n", 1)[0]
+    if fmt == "tsv":
+        delimiter = "\t"
+    else:  # the most frequent of , ; tab in the header (European CSV uses ;)
+        delimiter = max((",", ";", "\t"), key=lambda d: first_line.count(d.encode()))
+    bad_rows: list = []
+
+    def on_bad_row(row) -> str:
+        bad_rows.append(row)
+        return "skip"
+
+    for encoding in ("utf8", "latin-1"):
+        bad_rows.clear()
+        try:
+            table = pa_csv.read_csv(
+                pa.BufferReader(data),
+                read_options=pa_csv.ReadOptions(encoding=encoding),
+                parse_options=pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_bad_row),
+            )
+        except (pa.ArrowException, ValueError) as error:
+            message = _first_line(error)
+            if "Empty CSV file" in message:
+                raise InputError(f"{name}: empty file") from None
+            raise InputError(f"{name}: cannot read as {fmt.upper()} ({message})") from None
+        if bad_rows:
+            row = bad_rows[0]
+            where = f"line {_line_of(data, row)}"
+            raise InputError(
+                f"{name}: {where} has {row.actual_columns} fields, expected "
+                f"{row.expected_columns} (as the header)"
+            )
+        # invalid UTF-8 comes back as binary columns: read the file again as Latin-1
+        if not any(pa.types.is_binary(t) for t in table.schema.types):
+            return table
+    raise InputError(f"{name}: cannot decode the text as UTF-8 or Latin-1")
+
+
+def table_predictions(
+    frame: pd.DataFrame, mapping: Mapping = Mapping(), *, name: str = "table", fmt: str = "csv"
+) -> Loaded:
+    """Detect the wide layout in a DataFrame (or apply ``mapping``) and validate it."""
+    columns = [str(c) for c in frame.columns]
+    where = _row_namer(fmt)
+    lower = {c.lower(): c for c in reversed(columns)}
+
+    def find(column: str | None, what: str) -> str | None:
+        if column is not None and column not in columns:
+            raise InputError(f"{name}: no {what} column {column!r}; columns are {columns}")
+        return column
+
+    label = find(mapping.label_column, "label")
+    overridden = set(mapping.score_columns or ())
+    if label is None:
+        label = next((lower[c] for c in LABEL_COLUMNS if c in lower and lower[c] not in overridden), None)
+    groups = {g: lower.get(g) for g in GROUP_COLUMNS}
+    groups = {g: c for g, c in groups.items() if c is not None and c != label and c not in overridden}
+    used = {label, *groups.values()}
+
+    indicators = {} if label is not None else _indicator_columns(frame, columns, used)
+    used |= set(indicators.values())
+
+    if mapping.score_columns is not None:
+        for column in mapping.score_columns:
+            find(column, "score")
+        score_columns = list(mapping.score_columns)
+        class_names = [_strip_prefix(c)[0] for c in score_columns]
+        prefixes = {_strip_prefix(c)[1] for c in score_columns}
+    else:
+        score_columns, class_names, prefixes = _detect_scores(frame, columns, used, label, name)
+    if len(prefixes) > 1 and mapping.score_columns is None:
+        raise InputError(
+            f"{name}: score columns with different prefixes ({', '.join(sorted(p for p in prefixes if p))}); "
+            "choose them with --score-columns"
+        )
+    if not score_columns:
+        raise InputError(
+            f"{name}: no score columns found; expected numeric columns prefixed "
+            f"{', '.join(SCORE_PREFIXES)} or named by class (columns are {columns})"
+        )
+    if label is None and not indicators:
+        candidates = [c for c in columns if c not in used and c not in score_columns]
+        raise InputError(
+            f"{name}: no label column found; expected one named {', '.join(LABEL_COLUMNS)} or "
+            f"true_<class> indicator columns (candidates: {candidates or columns}; "
+            "choose one with --label-column)"
+        )
+    used |= set(score_columns)
+
+    if mapping.class_names is not None:
+        score_columns, class_names = _apply_class_order(
+            score_columns, class_names, list(mapping.class_names), name
+        )
+    scores = _score_matrix(frame, score_columns, name, where)
+    score_kind = mapping.score_kind or ("logit" if prefixes == {"logit_"} else None)
+
+    task = mapping.task
+    if indicators:
+        y, label_text = _indicator_matrix(frame, indicators, class_names, name, where), "indicator columns"
+        task = task or "multilabel"
+        names: list[str] | None = class_names
+    else:
+        y, names, label_text, task = _labels(frame[label], label, class_names, task, name, where)
+    try:
+        predictions = Predictions.from_arrays(
+            y, scores, class_names=names, task=task, score_kind=score_kind
         )
     except InputError as error:
-        raise InputError(f"{path}: {error}") from None
+        raise InputError(f"{name}: {error}") from None
+    group_values = {g: _group_column(frame, c, name, where) for g, c in groups.items()}
+    predictions = replace(predictions, split=group_values.get("split"), model=group_values.get("model"))
+    layout = Layout(
+        file=name,
+        format=fmt,
+        n_rows=len(frame),
+        labels=label_text,
+        label_column=label,
+        score_columns=tuple(score_columns),
+        indicator_columns=tuple(indicators.values()),
+        split_column=groups.get("split"),
+        model_column=groups.get("model"),
+        id_column=groups.get("id"),
+        ignored_columns=tuple(c for c in columns if c not in used),
+    )
+    return Loaded(predictions, layout)
+
+
+def _strip_prefix(column: str) -> tuple[str, str]:
+    """(class name, prefix) of a score column name."""
+    lowered = column.lower()
+    for prefix in SCORE_PREFIXES:
+        if lowered.startswith(prefix) and len(column) > len(prefix):
+            return column[len(prefix):], prefix
+    return column, ""
+
+
+def _is_numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _detect_scores(frame, columns, used, label, name) -> tuple[list[str], list[str], set[str]]:
+    free = [c for c in columns if c not in used]
+    prefixed = [c for c in free if _strip_prefix(c)[1]]
+    if prefixed:
+        return prefixed, [_strip_prefix(c)[0] for c in prefixed], {_strip_prefix(c)[1] for c in prefixed}
+    numeric = [c for c in free if _is_numeric(frame[c])]
+    if label is not None and not _is_numeric(frame[label]):
+        # columns named by the class: keep those named like a label when some are
+        values = set(frame[label].dropna().astype(str).unique()[:10000].tolist())
+        named = [c for c in numeric if c in values]
+        if named:
+            return named, named, {""}
+    return numeric, numeric, {""}
+
+
+def _indicator_columns(frame, columns, used) -> dict[str, str]:
+    """{class: column} of 0/1 columns named true_<class> or y_<class>."""
+    found = {}
+    for column in columns:
+        lowered = column.lower()
+        for prefix in INDICATOR_PREFIXES:
+            if lowered.startswith(prefix) and len(column) > len(prefix) and column not in used:
+                values = frame[column]
+                if _is_numeric(values) or pd.api.types.is_bool_dtype(values):
+                    found[column[len(prefix):]] = column
+    return found
+
+
+def _apply_class_order(score_columns, class_names, order, name):
+    if sorted(order) == sorted(class_names):
+        by_name = dict(zip(class_names, score_columns))
+        return [by_name[c] for c in order], order
+    if len(order) == len(class_names):
+        return score_columns, order  # names for the columns, in their order
+    raise InputError(
+        f"{name}: {len(order)} class names given for {len(score_columns)} score columns "
+        f"({', '.join(score_columns)})"
+    )
+
+
+def _score_matrix(frame, score_columns, name, where) -> np.ndarray:
+    blocks = []
+    for column in score_columns:
+        values = frame[column]
+        if not _is_numeric(values):
+            numbers = pd.to_numeric(values, errors="coerce")
+            bad = numbers.isna() & values.notna() & (values.astype(str).str.strip() != "")
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                raise InputError(
+                    f"{name}: score column {column!r}, {where(i)}: {values.iloc[i]!r} is not a number"
+                )
+            values = numbers
+        array = values.to_numpy(dtype=values.dtype if values.dtype.kind == "f" else np.float64,
+                                na_value=np.nan)
+        missing = ~np.isfinite(array)
+        if missing.any():
+            i = int(np.flatnonzero(missing)[0])
+            what = "is empty" if np.isnan(array[i]) else f"is {array[i]}"
+            raise InputError(f"{name}: score column {column!r}, {where(i)}: {what}, expected a finite number")
+        blocks.append(array)
+    dtype = np.float32 if all(b.dtype == np.float32 for b in blocks) else np.float64
+    return np.column_stack([b.astype(dtype, copy=False) for b in blocks])
+
+
+def _labels(series: pd.Series, column: str, class_names: list[str], task, name, where):
+    """(y_true, class_names or None, what the labels are in words, task)."""
+    values = series.to_numpy()
+    if series.isna().any() and task != "multilabel":
+        i = int(np.flatnonzero(series.isna().to_numpy())[0])
+        raise InputError(f"{name}: label column {column!r}, {where(i)}: is empty")
+    binary = len(class_names) == 1
+    if _is_numeric(series) or pd.api.types.is_bool_dtype(series):
+        numbers = series.to_numpy(dtype=np.float64)
+        if (numbers != np.round(numbers)).any():
+            i = int(np.flatnonzero(numbers != np.round(numbers))[0])
+            raise InputError(f"{name}: label column {column!r}, {where(i)}: {values[i]!r} is not a class index")
+        ints = numbers.astype(np.int64)
+        present = np.unique(ints)
+        if not binary and set(str(v) for v in present) <= set(class_names) and class_names != [
+            str(i) for i in range(len(class_names))
+        ]:
+            return ints.astype(str), class_names, f"{column!r} (class names)", task
+        if not binary:
+            bad = (ints < 0) | (ints >= len(class_names))
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise InputError(
+                    f"{name}: label column {column!r}, {where(i)}: {values[i]!r} is not a class "
+                    f"index 0..{len(class_names) - 1} (nor a class name {class_names})"
+                )
+        return ints, (None if binary else class_names), f"{column!r} (class indices)", task
+    text = series.astype(str).str.strip()
+    if task == "multilabel" or (task is None and not binary):
+        delimiter = next((d for d in LABEL_DELIMITERS if text.str.contains(d, regex=False).any()), None)
+        if task == "multilabel" or delimiter is not None:
+            y = _label_sets(text.where(series.notna(), ""), delimiter, class_names, column, name, where)
+            return y, class_names, f"{column!r} (label sets split on {delimiter or '|'!r})", "multilabel"
+    text_values = text.to_numpy()
+    if binary:
+        present = sorted(set(text_values.tolist()))
+        positive = class_names[0]
+        if positive in present and len(present) <= 2:
+            negatives = [v for v in present if v != positive]
+            names = [negatives[0] if negatives else f"not {positive}", positive]
+            return text_values, names, f"{column!r} (class names)", task
+        return text_values, None, f"{column!r} (class names)", task
+    known = np.isin(text_values, class_names)
+    if not known.all():
+        i = int(np.flatnonzero(~known)[0])
+        raise InputError(
+            f"{name}: label column {column!r}, {where(i)}: {text_values[i]!r} is not among the "
+            f"classes {class_names}"
+        )
+    return text_values, class_names, f"{column!r} (class names)", task
+
+
+def _label_sets(text: pd.Series, delimiter, class_names, column, name, where) -> np.ndarray:
+    index = {c: i for i, c in enumerate(class_names)}
+    y = np.zeros((len(text), len(class_names)), dtype=bool)
+    parts = text.str.split(delimiter or "|", regex=False)
+    for i, labels in enumerate(parts.tolist()):
+        for label in labels:
+            label = label.strip()
+            if not label:
+                continue
+            j = index.get(label)
+            if j is None:
+                raise InputError(
+                    f"{name}: label column {column!r}, {where(i)}: {label!r} is not among the "
+                    f"classes {class_names}"
+                )
+            y[i, j] = True
+    return y
+
+
+def _indicator_matrix(frame, indicators, class_names, name, where) -> np.ndarray:
+    missing = [c for c in class_names if c not in indicators]
+    if missing:
+        raise InputError(
+            f"{name}: no indicator column for class {missing[0]!r}; found "
+            f"{', '.join(indicators.values())}"
+        )
+    blocks = []
+    for cls in class_names:
+        column = indicators[cls]
+        values = frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = (values != 0) & (values != 1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(f"{name}: indicator column {column!r}, {where(i)}: {values[i]} is not 0 or 1")
+        blocks.append(values == 1)
+    return np.column_stack(blocks)
+
+
+def _group_column(frame, column, name, where) -> np.ndarray:
+    series = frame[column]
+    if series.isna().any():
+        i = int(np.flatnonzero(series.isna().to_numpy())[0])
+        raise InputError(f"{name}: column {column!r}, {where(i)}: is empty")
+    return series.astype(str).to_numpy(dtype=str)
+
+
+def _row_namer(fmt: str):
+    """Rows as a user finds them: 1-based data rows, with the line of a text file."""
+    if fmt in ("csv", "tsv"):
+        return lambda i: f"row {i + 1} (line {i + 2})"
+    return lambda i: f"row {i + 1}"
+
+
+# --------------------------------------------------------------------------- arrays
+
+
+def read_npz(source: Source, *, max_bytes: int | None = None) -> dict[str, np.ndarray]:
+    """Every array of an .npz archive, read with ``allow_pickle=False``."""
+    name = source_name(source)
+    data = read_bytes(source, max_bytes=max_bytes)
+    if data.startswith(b"\x93NUMPY"):
+        raise InputError(f"{name}: holds a single array (.npy), expected an .npz archive")
+    if not data.startswith(b"PK"):
+        raise InputError(f"{name}: not an .npz archive (a zip of .npy arrays)")
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+    except ValueError as error:  # object arrays refused by allow_pickle=False, bad headers
+        raise InputError(
+            f"{name}: cannot read as NumPy arrays without unpickling ({_first_line(error)})"
+        ) from None
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as error:
+        raise InputError(f"{name}: not a readable .npz file ({_first_line(error)})") from None
+
+
+def read_npy(source: Source, *, max_bytes: int | None = None) -> np.ndarray:
+    """One .npy array, read with ``allow_pickle=False``."""
+    name = source_name(source)
+    data = read_bytes(source, max_bytes=max_bytes)
+    if not data.startswith(b"\x93NUMPY"):
+        raise InputError(f"{name}: not an .npy file")
+    try:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise InputError(
+            f"{name}: cannot read as a NumPy array without unpickling ({_first_line(error)})"
+        ) from None
+
+
+def _load_npz(source: Source, mapping: Mapping, max_bytes: int | None) -> Loaded:
+    name = source_name(source)
+    arrays = read_npz(source, max_bytes=max_bytes)
+    missing = [key for key in ("y_true", "y_score") if key not in arrays]
+    if missing:
+        raise InputError(
+            f"{name}: missing array {missing[0]!r}; found {sorted(arrays)}, expected "
+            "'y_true', 'y_score' and optionally 'class_names', 'split', 'model'"
+        )
+    known = ("y_true", "y_score", "class_names", "split", "model")
+    return _from_arrays(
+        arrays, mapping, name, "npz", ignored=tuple(k for k in arrays if k not in known)
+    )
+
+
+def _load_npy_pair(labels: Source, scores: Source, mapping, max_bytes) -> Loaded:
+    name = f"{source_name(labels)} + {source_name(scores)}"
+    arrays = {
+        "y_true": read_npy(labels, max_bytes=max_bytes),
+        "y_score": read_npy(scores, max_bytes=max_bytes),
+    }
+    return _from_arrays(arrays, mapping, name, "npy")
+
+
+def _from_arrays(arrays, mapping: Mapping, name: str, fmt: str, ignored=()) -> Loaded:
+    names = mapping.class_names
+    if names is None and "class_names" in arrays:
+        names = arrays["class_names"].tolist()
+    groups = {}
+    try:
+        predictions = Predictions.from_arrays(
+            arrays["y_true"], arrays["y_score"], class_names=names,
+            task=mapping.task, score_kind=mapping.score_kind,
+        )
+        for key in ("split", "model"):
+            if key in arrays:
+                values = np.asarray(arrays[key]).astype(str).reshape(-1)
+                if values.size != predictions.n_samples:
+                    raise InputError(
+                        f"{key!r} has {values.size} values but there are {predictions.n_samples} rows"
+                    )
+                groups[key] = values
+    except InputError as error:
+        raise InputError(f"{name}: {error}") from None
+    predictions = replace(predictions, **groups)
+    layout = Layout(
+        file=name, format=fmt, n_rows=predictions.n_samples, labels="array y_true",
+        split_column="split" if "split" in groups else None,
+        model_column="model" if "model" in groups else None,
+        ignored_columns=tuple(ignored),
+    )
+    return Loaded(predictions, layout)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_predictions(predictions: Predictions, path: str | Path) -> None:
+    """Write Predictions as a wide-layout CSV or Parquet file that :func:`load` reads back to
+    the same values: a ``label`` column (or ``true_<class>`` columns for multilabel), one
+    ``prob_<class>`` column per scored class, and ``split``/``model`` when present."""
+    path = Path(path)
+    fmt = TABLE_FORMATS.get(path.suffix.lower())
+    if fmt not in ("csv", "parquet"):
+        raise InputError(f"{path}: expected an output file ending in .csv or .parquet")
+    p = predictions
+    columns: dict[str, np.ndarray] = {}
+    if p.task == "multilabel":
+        for j, cls in enumerate(p.class_names):
+            columns[f"true_{cls}"] = p.y_true[:, j].astype(np.int8)
+    else:
+        columns["label"] = np.asarray(p.class_names, dtype=object)[p.y_true]
+    for j, cls in enumerate(p.curve_names):
+        # float64 holds every float32 exactly; CSV writes the shortest round-trip text
+        columns[f"prob_{cls}"] = p.scores[:, j].astype(np.float64)
+    for key in ("split", "model"):
+        if getattr(p, key) is not None:
+            columns[key] = getattr(p, key)
+    frame = pd.DataFrame(columns)
+    try:
+        if fmt == "csv":
+            frame.to_csv(path, index=False)
+        else:
+            frame.to_parquet(path, index=False)
+    except OSError as error:
+        raise InputError(f"{path}: cannot write ({_first_line(error)})") from None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _line_of(data: bytes, row) -> int | str:
+    """The 1-based line of a row pyarrow refused (it does not count lines when threaded)."""
+    if row.number and row.number > 0:
+        return row.number
+    for encoding in ("utf-8", "latin-1"):
+        at = data.find(row.text.encode(encoding, errors="replace")) if row.text else -1
+        if at >= 0:
+            return data.count(b"\n", 0, at) + 1
+    return "?"
+
+
+def _span(columns: Sequence[str]) -> str:
+    return ", ".join(columns) if len(columns) <= 4 else f"{columns[0]} .. {columns[-1]} ({len(columns)})"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
+
+
+def _human(size: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size} bytes"

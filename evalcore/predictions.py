@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Literal, Sequence
 
@@ -38,6 +38,8 @@ class Predictions:
     score_kind: ScoreKind
     conversion: Literal["softmax", "sigmoid"] | None = None
     notes: tuple[str, ...] = field(default=())
+    split: np.ndarray | None = None
+    model: np.ndarray | None = None
 
     @property
     def n_samples(self) -> int:
@@ -57,6 +59,37 @@ class Predictions:
     def top_score(self) -> np.ndarray:
         """The top score per row, computed once."""
         return self.scores.max(axis=1)
+
+    @property
+    def splits(self) -> tuple[str, ...]:
+        """Distinct values of the ``split`` column, in order of appearance (empty if none)."""
+        return _distinct(self.split)
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """Distinct values of the ``model`` column, in order of appearance (empty if none)."""
+        return _distinct(self.model)
+
+    def select(self, *, split: str | None = None, model: str | None = None) -> Predictions:
+        """The rows of one split and/or one model (None: all), with the same classes and
+        detection as the whole file."""
+        keep = np.ones(self.n_samples, dtype=bool)
+        for column, value, values in (("split", split, self.splits), ("model", model, self.models)):
+            if value is None:
+                continue
+            if value not in values:
+                have = f"one of {list(values)}" if values else f"no {column} column"
+                raise InputError(f"no {column} {value!r}: the data has {have}")
+            keep &= getattr(self, column) == value
+        if keep.all():
+            return self
+        return replace(
+            self,
+            y_true=self.y_true[keep],
+            scores=np.ascontiguousarray(self.scores[keep]),
+            split=None if self.split is None else self.split[keep],
+            model=None if self.model is None else self.model[keep],
+        )
 
     def positives(self, curve: int) -> np.ndarray:
         """Bool mask of the samples that are positive for one-vs-rest curve ``curve``."""
@@ -167,6 +200,20 @@ class Predictions:
             conversion=conversion,
             notes=notes,
         )
+
+
+#: splits listed first, in this order; others follow in order of appearance
+SPLIT_ORDER = ("train", "training", "val", "valid", "validation", "dev", "test", "holdout")
+
+
+def _distinct(values: np.ndarray | None) -> tuple[str, ...]:
+    """Distinct values: known split names in their natural order, then order of appearance."""
+    if values is None:
+        return ()
+    unique, first = np.unique(values, return_index=True)
+    seen = [str(v) for v in unique[np.argsort(first)]]
+    rank = {name: i for i, name in enumerate(SPLIT_ORDER)}
+    return tuple(sorted(seen, key=lambda v: rank.get(v.lower(), len(rank))))
 
 
 def _as_array(values, name: str) -> np.ndarray:
