@@ -1,7 +1,26 @@
-"""evalcore dashboard (placeholder until the dashboard issue): the frame of the app."""
+"""evalcore dashboard: the frame shared by every page (config, data source, navigation)."""
 
 import streamlit as st
 
-st.set_page_config(page_title="evalcore", layout="wide")
-st.title("evalcore")
-st.write("The dashboard arrives with the dashboard issue; the engine and CLI work today.")
+from dashboard import sidebar, thresholds
+from dashboard.widgets import DATASET_KEY
+
+st.set_page_config(page_title="evalcore", page_icon=":material/query_stats:", layout="wide")
+
+PAGES = [
+    st.Page("views/overview.py", title="Overview", icon=":material/table:", url_path="overview",
+            default=True),
+    st.Page("views/curves.py", title="Curves", icon=":material/show_chart:", url_path="curves"),
+    st.Page("views/thresholds.py", title="Thresholds", icon=":material/tune:",
+            url_path="thresholds"),
+    st.Page("views/accuracy.py", title="Accuracy explained", icon=":material/school:",
+            url_path="accuracy"),
+]
+
+page = st.navigation(PAGES)
+thresholds.restore_source_from_url()
+data = sidebar.data_source()
+thresholds.init(data)
+st.session_state[DATASET_KEY] = data
+page.run()
+thresholds.sync_url(data)

@@ -213,3 +213,55 @@ def accuracy(predictions: Predictions) -> float:
     """The headline accuracy: argmax for multiclass, exact match at 0.5 on the probability
     scale for multilabel (logit 0), the 0.5 threshold for binary."""
     return confusion(predictions).accuracy
+
+
+@dataclass(frozen=True)
+class AccuracyVariants:
+    """The accuracies quoted for one model output, side by side.
+
+    ``keras_metric`` is what Keras 3's ``metrics=["accuracy"]`` picks from the shapes alone
+    (``keras.src.trainers.compile_utils.get_metric``): one output column -> binary accuracy
+    (``raw output > 0.5``, on logits too); integer labels -> sparse categorical; otherwise
+    categorical accuracy, argmax(output) == argmax(y_true) even for multi-hot labels.
+    ``keras_accuracy`` is its value on the raw outputs.
+    """
+
+    keras_metric: str
+    keras_accuracy: float
+    threshold: float
+    binary_accuracy: float | None  # every cell, score >= threshold (multilabel, binary)
+    keras_binary_accuracy: float | None  # keras.metrics.BinaryAccuracy(): raw output > 0.5
+    categorical_accuracy: float  # argmax(scores) == argmax(y_true)
+    subset_accuracy: float | None
+    hamming_loss: float | None
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def accuracy_variants(predictions: Predictions, threshold: float = DEFAULT_THRESHOLD) -> AccuracyVariants:
+    """Keras' ``accuracy``, binary, categorical and subset accuracy of one output."""
+    p = predictions
+    raw_half = 1.0 / (1.0 + np.exp(-0.5)) if p.conversion == "sigmoid" else 0.5
+    if p.task == "multilabel":
+        y_arg = p.y_true.argmax(axis=1)  # the first true label (0 when there is none)
+        categorical = float(np.mean(p.top_class == y_arg))
+        decided = confusion(p, "multilabel", threshold)
+        strict = float(np.mean((p.scores > raw_half) == p.y_true))
+        m = decided.multilabel
+        return AccuracyVariants(
+            "categorical_accuracy", categorical, threshold, m.binary_accuracy, strict,
+            categorical, m.subset_accuracy, m.hamming_loss,
+        )
+    if p.task == "binary":
+        positive = p.y_true == 1
+        keras = float(np.mean((p.scores[:, 0] > raw_half) == positive))
+        cleared = p.scores[:, 0] >= threshold_in_dtype(threshold, p.scores.dtype)
+        ours = float(np.mean(cleared == positive))
+        return AccuracyVariants(
+            "binary_accuracy", keras, threshold, ours, keras, ours, None, None,
+        )
+    categorical = float(np.mean(p.top_class == p.y_true))
+    return AccuracyVariants(
+        "sparse_categorical_accuracy", categorical, threshold, None, None, categorical, None, None,
+    )

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import io
 import os
+import tokenize
 import zipfile
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
@@ -80,6 +82,7 @@ class Layout:
     model_column: str | None = None
     id_column: str | None = None
     ignored_columns: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()  # every column of a table, in file order
 
     def describe(self, predictions: Predictions) -> str:
         """One line for the user: format, rows, columns used, task and score kind."""
@@ -250,9 +253,13 @@ def _read_parquet(data: bytes, name: str) -> pa.Table:
     if not data.startswith(b"PAR1"):
         raise InputError(f"{name}: not a Parquet file (it does not start with PAR1)")
     try:
-        return pq.read_table(pa.BufferReader(data))
+        table = pq.read_table(pa.BufferReader(data))
+        table.validate(full=True)  # e.g. invalid UTF-8 in a string column, found here, not later
     except (pa.ArrowException, OSError, ValueError) as error:
         raise InputError(f"{name}: cannot read as Parquet ({_first_line(error)})") from None
+    if not _text_names(table):
+        raise InputError(f"{name}: column names are not valid UTF-8")
+    return table
 
 
 def _read_text_table(data: bytes, name: str, fmt: str) -> pa.Table:
@@ -270,7 +277,9 @@ def _read_text_table(data: bytes, name: str, fmt: str) -> pa.Table:
         bad_rows.append(row)
         return "skip"
 
-    for encoding in ("utf8", "latin-1"):
+    # decided before parsing: pyarrow decodes a refused row's text as UTF-8 for the handler,
+    # and a Latin-1 row there is an "Exception ignored" on stderr and no line number
+    for encoding in ("utf8", "latin-1") if _is_utf8(data) else ("latin-1",):
         bad_rows.clear()
         try:
             table = pa_csv.read_csv(
@@ -291,9 +300,29 @@ def _read_text_table(data: bytes, name: str, fmt: str) -> pa.Table:
                 f"{row.expected_columns} (as the header)"
             )
         # invalid UTF-8 comes back as binary columns: read the file again as Latin-1
-        if not any(pa.types.is_binary(t) for t in table.schema.types):
+        if not any(pa.types.is_binary(t) for t in table.schema.types) and _text_names(table):
             return table
     raise InputError(f"{name}: cannot decode the text as UTF-8 or Latin-1")
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Whether the bytes are valid UTF-8 (pyarrow checks them in place, without a copy)."""
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    blob = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        blob.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _text_names(table: pa.Table) -> bool:
+    """Whether every column name is valid UTF-8 (pyarrow checks only when asked for them)."""
+    try:
+        table.column_names
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def table_predictions(
@@ -381,6 +410,7 @@ def table_predictions(
         model_column=groups.get("model"),
         id_column=groups.get("id"),
         ignored_columns=tuple(c for c in columns if c not in used),
+        columns=tuple(columns),
     )
     return Loaded(predictions, layout)
 
@@ -472,9 +502,11 @@ def _labels(series: pd.Series, column: str, class_names: list[str], task, name, 
     binary = len(class_names) == 1
     if _is_numeric(series) or pd.api.types.is_bool_dtype(series):
         numbers = series.to_numpy(dtype=np.float64)
-        if (numbers != np.round(numbers)).any():
-            i = int(np.flatnonzero(numbers != np.round(numbers))[0])
-            raise InputError(f"{name}: label column {column!r}, {where(i)}: {values[i]!r} is not a class index")
+        # not an integer, or none int64 holds (nan, inf, 1e300): cast, they would be garbage
+        bad = (numbers != np.round(numbers)) | ~(np.abs(numbers) < 2**62)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(f"{name}: label column {column!r}, {where(i)}: {numbers[i]:g} is not a class index")
         ints = numbers.astype(np.int64)
         present = np.unique(ints)
         if not binary and set(str(v) for v in present) <= set(class_names) and class_names != [
@@ -486,52 +518,65 @@ def _labels(series: pd.Series, column: str, class_names: list[str], task, name, 
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
                 raise InputError(
-                    f"{name}: label column {column!r}, {where(i)}: {values[i]!r} is not a class "
+                    f"{name}: label column {column!r}, {where(i)}: {ints[i]} is not a class "
                     f"index 0..{len(class_names) - 1} (nor a class name {class_names})"
                 )
         return ints, (None if binary else class_names), f"{column!r} (class indices)", task
-    text = series.astype(str).str.strip()
+    # a label column holds few distinct values: factorize once (O(N)), then work on those
+    text = series.astype(str).str.strip().where(series.notna(), "")
+    codes, uniques = pd.factorize(text)
+    distinct = [str(u) for u in uniques]
+
+    def first_row(k: int) -> int:
+        return int(np.flatnonzero(codes == k)[0])
+
     if task == "multilabel" or (task is None and not binary):
-        delimiter = next((d for d in LABEL_DELIMITERS if text.str.contains(d, regex=False).any()), None)
+        delimiter = next((d for d in LABEL_DELIMITERS if any(d in u for u in distinct)), None)
         if task == "multilabel" or delimiter is not None:
-            y = _label_sets(text.where(series.notna(), ""), delimiter, class_names, column, name, where)
+            y = _label_sets(distinct, codes, delimiter, class_names, column, name, where)
             return y, class_names, f"{column!r} (label sets split on {delimiter or '|'!r})", "multilabel"
-    text_values = text.to_numpy()
     if binary:
-        present = sorted(set(text_values.tolist()))
+        present = sorted(set(distinct))
         positive = class_names[0]
         if positive in present and len(present) <= 2:
             negatives = [v for v in present if v != positive]
             names = [negatives[0] if negatives else f"not {positive}", positive]
-            return text_values, names, f"{column!r} (class names)", task
-        return text_values, None, f"{column!r} (class names)", task
-    known = np.isin(text_values, class_names)
-    if not known.all():
-        i = int(np.flatnonzero(~known)[0])
-        raise InputError(
-            f"{name}: label column {column!r}, {where(i)}: {text_values[i]!r} is not among the "
-            f"classes {class_names}"
-        )
-    return text_values, class_names, f"{column!r} (class names)", task
-
-
-def _label_sets(text: pd.Series, delimiter, class_names, column, name, where) -> np.ndarray:
+        elif len(present) == 2:
+            names = present  # as scikit-learn: the larger label is the positive class
+        else:  # Predictions explains what is wrong with them
+            return np.asarray(distinct, dtype=object)[codes], None, f"{column!r} (class names)", task
+        lookup = np.array([names.index(u) for u in distinct], dtype=np.int64)
+        return lookup[codes], names, f"{column!r} (class names)", task
     index = {c: i for i, c in enumerate(class_names)}
-    y = np.zeros((len(text), len(class_names)), dtype=bool)
-    parts = text.str.split(delimiter or "|", regex=False)
-    for i, labels in enumerate(parts.tolist()):
-        for label in labels:
+    unknown = [k for k, u in enumerate(distinct) if u not in index]
+    if unknown:  # uniques are in order of appearance: the first unknown one is on the first row
+        i = first_row(unknown[0])
+        raise InputError(
+            f"{name}: label column {column!r}, {where(i)}: {distinct[unknown[0]]!r} is not among "
+            f"the classes {class_names}"
+        )
+    lookup = np.array([index[u] for u in distinct], dtype=np.int64)
+    return lookup[codes], class_names, f"{column!r} (class names)", task
+
+
+def _label_sets(distinct, codes, delimiter, class_names, column, name, where) -> np.ndarray:
+    """(N, K) indicators from label-set strings: each distinct set parsed once."""
+    index = {c: i for i, c in enumerate(class_names)}
+    rows = np.zeros((len(distinct), len(class_names)), dtype=bool)
+    for k, text in enumerate(distinct):
+        for label in text.split(delimiter or "|"):
             label = label.strip()
             if not label:
                 continue
             j = index.get(label)
             if j is None:
+                i = int(np.flatnonzero(codes == k)[0])
                 raise InputError(
                     f"{name}: label column {column!r}, {where(i)}: {label!r} is not among the "
                     f"classes {class_names}"
                 )
-            y[i, j] = True
-    return y
+            rows[k, j] = True
+    return rows[codes]
 
 
 def _indicator_matrix(frame, indicators, class_names, name, where) -> np.ndarray:
@@ -558,7 +603,11 @@ def _group_column(frame, column, name, where) -> np.ndarray:
     if series.isna().any():
         i = int(np.flatnonzero(series.isna().to_numpy())[0])
         raise InputError(f"{name}: column {column!r}, {where(i)}: is empty")
-    return series.astype(str).to_numpy(dtype=str)
+    values = series.astype(str).to_numpy(dtype=str)
+    if (values == "").any():  # an empty CSV cell is an empty string, not a missing value
+        i = int(np.flatnonzero(values == "")[0])
+        raise InputError(f"{name}: column {column!r}, {where(i)}: is empty")
+    return values
 
 
 def _row_namer(fmt: str):
@@ -582,11 +631,17 @@ def read_npz(source: Source, *, max_bytes: int | None = None) -> dict[str, np.nd
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files}
-    except ValueError as error:  # object arrays refused by allow_pickle=False, bad headers
+    # object arrays refused by allow_pickle=False; bad headers (numpy's header parser may
+    # raise tokenize.TokenError, not ValueError)
+    except (ValueError, tokenize.TokenError) as error:
         raise InputError(
             f"{name}: cannot read as NumPy arrays without unpickling ({_first_line(error)})"
         ) from None
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as error:
+    except MemoryError:
+        raise InputError(f"{name}: declares an array too large for memory") from None
+    # damaged or unsupported zip: bad deflate data, zip features zipfile lacks, encryption
+    except (zipfile.BadZipFile, OSError, EOFError, KeyError, zlib.error, NotImplementedError,
+            RuntimeError) as error:
         raise InputError(f"{name}: not a readable .npz file ({_first_line(error)})") from None
 
 
@@ -598,10 +653,12 @@ def read_npy(source: Source, *, max_bytes: int | None = None) -> np.ndarray:
         raise InputError(f"{name}: not an .npy file")
     try:
         return np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError, EOFError) as error:
+    except (ValueError, OSError, EOFError, tokenize.TokenError) as error:
         raise InputError(
             f"{name}: cannot read as a NumPy array without unpickling ({_first_line(error)})"
         ) from None
+    except MemoryError:  # a header declaring a huge shape: numpy allocates before reading
+        raise InputError(f"{name}: declares an array too large for memory") from None
 
 
 def _load_npz(source: Source, mapping: Mapping, max_bytes: int | None) -> Loaded:
@@ -661,15 +718,26 @@ def _from_arrays(arrays, mapping: Mapping, name: str, fmt: str, ignored=()) -> L
 # --------------------------------------------------------------------------- writing
 
 
-def write_predictions(predictions: Predictions, path: str | Path) -> None:
+def write_predictions(
+    predictions: Predictions, path: str | Path, *, raw_scores: np.ndarray | None = None
+) -> None:
     """Write Predictions as a wide-layout CSV or Parquet file that :func:`load` reads back to
     the same values: a ``label`` column (or ``true_<class>`` columns for multilabel), one
-    ``prob_<class>`` column per scored class, and ``split``/``model`` when present."""
+    ``prob_<class>`` column per scored class, and ``split``/``model`` when present.
+
+    ``raw_scores``: the logits the predictions were converted from. When given and the
+    predictions are logits, they are written as ``logit_<class>`` columns instead (one per
+    class; one, the positive class', for binary), which read back as the same probabilities
+    and score kind ``logit``.
+    """
     path = Path(path)
     fmt = TABLE_FORMATS.get(path.suffix.lower())
     if fmt not in ("csv", "parquet"):
         raise InputError(f"{path}: expected an output file ending in .csv or .parquet")
     p = predictions
+    prefix, scores = "prob_", p.scores
+    if raw_scores is not None and p.score_kind == "logit":
+        prefix, scores = "logit_", _raw_logits(p, raw_scores)
     columns: dict[str, np.ndarray] = {}
     if p.task == "multilabel":
         for j, cls in enumerate(p.class_names):
@@ -678,7 +746,7 @@ def write_predictions(predictions: Predictions, path: str | Path) -> None:
         columns["label"] = np.asarray(p.class_names, dtype=object)[p.y_true]
     for j, cls in enumerate(p.curve_names):
         # float64 holds every float32 exactly; CSV writes the shortest round-trip text
-        columns[f"prob_{cls}"] = p.scores[:, j].astype(np.float64)
+        columns[f"{prefix}{cls}"] = scores[:, j].astype(np.float64)
     for key in ("split", "model"):
         if getattr(p, key) is not None:
             columns[key] = getattr(p, key)
@@ -690,6 +758,23 @@ def write_predictions(predictions: Predictions, path: str | Path) -> None:
             frame.to_parquet(path, index=False)
     except OSError as error:
         raise InputError(f"{path}: cannot write ({_first_line(error)})") from None
+
+
+def _raw_logits(p: Predictions, raw_scores) -> np.ndarray:
+    """The (N, C) logits to write for ``p``, one column per curve, in float64."""
+    raw = np.asarray(raw_scores, dtype=np.float64)
+    if raw.ndim == 1:
+        raw = raw[:, None]
+    if p.task == "binary" and raw.ndim == 2 and raw.shape[1] == 2:
+        # two-column binary logits: softmax's positive column is exactly the sigmoid of the
+        # difference (both compute 1 / (1 + exp(-|d|)) or its complement from the same d)
+        raw = raw[:, 1:] - raw[:, :1]
+    if raw.shape != p.scores.shape:
+        raise InputError(
+            f"raw_scores has shape {raw.shape}, expected {p.scores.shape} (one column per "
+            f"class{'; one for binary' if p.task == 'binary' else ''})"
+        )
+    return raw
 
 
 # --------------------------------------------------------------------------- helpers

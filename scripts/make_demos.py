@@ -48,7 +48,7 @@ def pooled_digits() -> tuple[np.ndarray, np.ndarray]:
 def digits_csv() -> None:
     x, y = pooled_digits()
     split = splits(len(y), y)
-    model = LogisticRegression(C=0.05, max_iter=2000).fit(x[split == "train"], y[split == "train"])
+    model = LogisticRegression(C=1.0, max_iter=5000).fit(x[split == "train"], y[split == "train"])
     proba = model.predict_proba(x)
     frame = pd.DataFrame({"id": np.arange(len(y)), "label": np.array(DIGIT_NAMES)[y]})
     for j, name in enumerate(DIGIT_NAMES):
@@ -65,7 +65,7 @@ def multilabel_csv() -> None:
     for name, members in DIGIT_PROPERTIES.items():
         target = np.isin(digit, list(members)).astype(int)
         frame[f"true_{name}"] = target
-        model = LogisticRegression(C=0.05, max_iter=2000)
+        model = LogisticRegression(C=1.0, max_iter=5000)
         model.fit(x[split == "train"], target[split == "train"])
         logits[name] = np.round(model.decision_function(x), 5)
     for name, values in logits.items():

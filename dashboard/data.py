@@ -1,0 +1,115 @@
+"""Cached loading: a data source -> Loaded -> the selected Predictions -> CurveSet.
+
+Everything is keyed by the content hash of the uploaded bytes (or the demo's name) and the
+mapping, never by the bytes themselves (hashing 100 MB on every rerun would cost more than the
+slider). ``st.cache_resource`` returns the shared objects: nothing here may mutate them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+import streamlit as st
+
+from evalcore import CurveSet, Predictions, compute_curves, demos
+from evalcore.io import Loaded, Mapping, NamedBytes, load
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the data comes from: a demo, uploaded prediction file(s), or a Keras model and
+    its data (``files`` = model, data)."""
+
+    kind: str  # "demo" | "file" | "model"
+    key: str  # the demo's name or the content hash of the files
+    label: str  # what the user sees
+    files: tuple[NamedBytes, ...] = field(default=(), compare=False, repr=False)
+    label_column: str | None = None  # of a Keras data table
+    layer: str | None = None  # Keras layer to evaluate
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """The data every page shows: the whole file, the selected rows and their curves."""
+
+    source: Source
+    mapping: Mapping
+    loaded: Loaded
+    predictions: Predictions
+    curves: CurveSet
+    split: str | None
+    model: str | None
+
+    @property
+    def key(self) -> str:
+        """Identifies the classes and rows the thresholds belong to."""
+        return f"{self.source.key}|{self.mapping!r}|{self.split}|{self.model}"
+
+
+def content_key(files: tuple[NamedBytes, ...]) -> str:
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.name.encode())
+        digest.update(hashlib.sha256(f.data).digest())
+    return digest.hexdigest()[:24]
+
+
+def demo_source(name: str) -> Source:
+    return Source("demo", name, demos.DESCRIPTIONS.get(name, name))
+
+
+@st.cache_resource(max_entries=6, show_spinner="Reading the data ...")
+def _load(
+    source_key: str, mapping_key: str, _source: Source, _mapping: Mapping,
+    _progress: Callable[[int, int], None] | None = None,
+) -> Loaded:
+    if _source.kind == "demo":
+        return demos.load_demo(_source.key, _mapping)
+    if _source.kind == "model":
+        from evalcore import models  # TensorFlow only when a model is given
+        from evalcore.io import Layout
+
+        model, data = _source.files
+        predictions = models.predict(
+            model, data, label_column=_source.label_column, layer=_source.layer,
+            progress=_progress,
+        )
+        layout = Layout(
+            file=f"{model.name} on {data.name}", format="keras",
+            n_rows=predictions.n_samples, labels=_source.label_column or "array y",
+        )
+        return Loaded(predictions, layout)
+    return load(list(_source.files), _mapping)
+
+
+def load_source(
+    source: Source, mapping: Mapping, progress: Callable[[int, int], None] | None = None
+) -> Loaded:
+    """The whole file, read once per content and mapping (InputError on bad input)."""
+    return _load(source.key, repr(mapping), source, mapping, progress)
+
+
+@st.cache_resource(max_entries=24, show_spinner="Computing the curves ...")
+def _curves(source_key: str, mapping_key: str, split: str | None, model: str | None,
+            _predictions: Predictions) -> CurveSet:
+    return compute_curves(_predictions)
+
+
+def dataset(source: Source, mapping: Mapping, loaded: Loaded, split: str | None,
+            model: str | None) -> Dataset:
+    """Select the rows of one split and model and attach their (cached) curves."""
+    predictions = loaded.predictions.select(split=split, model=model)
+    curves = _curves(source.key, repr(mapping), split, model, predictions)
+    return Dataset(source, mapping, loaded, predictions, curves, split, model)
+
+
+def split_curves(data: Dataset) -> list[tuple[str, CurveSet]]:
+    """Curves of every other split of the same model, for overlays."""
+    out = []
+    for split in data.loaded.predictions.splits:
+        if split != data.split:
+            p = data.loaded.predictions.select(split=split, model=data.model)
+            out.append((split, _curves(data.source.key, repr(data.mapping), split, data.model, p)))
+    return out

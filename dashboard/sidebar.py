@@ -1,0 +1,166 @@
+"""The sidebar on every page: the data source, what was detected, overrides, split and model."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import state
+from dashboard.data import Dataset, Source, content_key, dataset, demo_source, load_source
+from evalcore import demos
+from evalcore.errors import InputError
+from evalcore.io import FORMATS, Mapping, NamedBytes
+from evalcore.predictions import SCORE_KINDS, TASKS
+
+KINDS = {"demo": "Built-in demo", "file": "Prediction file", "model": "Keras model + data"}
+DEFAULT_DEMO = "digits"
+ALL = "(all rows)"
+DETECTED = "(detected)"
+
+
+def data_source() -> Dataset:
+    """Draw the data-source controls and return the dataset in use.
+
+    A source that fails to load shows its one-line error; the previous data stays in use.
+    """
+    with st.sidebar:
+        st.header("Data")
+        requested = _requested_source()
+        mapping = _mapping_for(requested)
+        if requested is not None:
+            _try_to_use(requested, mapping)
+        if state.ACTIVE not in st.session_state:
+            st.session_state[state.ACTIVE] = (demo_source(DEFAULT_DEMO), Mapping())
+        source, mapping = st.session_state[state.ACTIVE]
+        loaded = load_source(source, mapping)
+        split, model = _selectors(loaded.predictions)
+        data = dataset(source, mapping, loaded, split, model)
+        _detection(data)
+    return data
+
+
+def _requested_source() -> Source | None:
+    kind = st.radio(
+        "Source", list(KINDS), format_func=KINDS.get, key=state.SOURCE_KIND,
+        label_visibility="collapsed",
+    )
+    if kind == "demo":
+        name = st.selectbox(
+            "Demo", demos.NAMES, key=state.DEMO, format_func=lambda n: demos.DESCRIPTIONS[n],
+            index=demos.NAMES.index(DEFAULT_DEMO),
+        )
+        return demo_source(name)
+    if kind == "file":
+        uploads = st.file_uploader(
+            "Prediction file: CSV, TSV, Parquet, NPZ, or two NPY files (labels, scores)",
+            type=[ext.lstrip(".") for ext in FORMATS], accept_multiple_files=True,
+            key=state.UPLOAD,
+        )
+        if not uploads:
+            st.caption("A table with a label column and one score column per class, e.g. "
+                       "`label,prob_cat,prob_dog`.")
+            return None
+        files = tuple(_named(f) for f in uploads)
+        return Source("file", content_key(files), " + ".join(f.name for f in files), files)
+    model = st.file_uploader("Keras model (.keras, .h5)", type=["keras", "h5"], key=state.MODEL_FILE)
+    data = st.file_uploader(
+        "Data: .npz with x, y (and class_names), or a CSV/Parquet table of features",
+        type=["npz", "csv", "tsv", "parquet"], key=state.MODEL_DATA,
+    )
+    label = st.text_input("Label column (tables)", key=state.MODEL_LABEL).strip() or None
+    layer = st.text_input("Layer to evaluate (default: the output)", key=state.MODEL_LAYER).strip() or None
+    if model is None or data is None:
+        st.caption("The model is loaded in safe mode: Lambda layers and custom code are refused.")
+        return None
+    files = (_named(model), _named(data))
+    key = content_key(files) + f"|{label}|{layer}"
+    return Source("model", key, f"{model.name} on {data.name}", files, label, layer)
+
+
+def _named(upload) -> NamedBytes:
+    return NamedBytes(upload.name, upload.getvalue())
+
+
+def _mapping_for(requested: Source | None) -> Mapping:
+    """The overrides chosen for this source (none for a new source)."""
+    key, mapping = st.session_state.get(state.MAPPING, (None, Mapping()))
+    target = requested if requested is not None else st.session_state.get(state.ACTIVE, (None,))[0]
+    return mapping if target is not None and key == target.key else Mapping()
+
+
+def _try_to_use(source: Source, mapping: Mapping) -> None:
+    if st.session_state.get(state.ACTIVE) == (source, mapping):
+        return
+    request = (source.key, repr(mapping))
+    failed = st.session_state.get(state.FAILED)
+    if failed and failed[0] == request:
+        st.error(failed[1], icon=":material/error:")
+        return
+    bar = st.progress(0.0, text="Predicting ...") if source.kind == "model" else None
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.progress(done / max(total, 1), text=f"Predicting: {done} / {total} samples")
+
+    try:
+        load_source(source, mapping, progress)
+    except InputError as error:
+        message = str(error)
+    except Exception as error:  # never a traceback in the app: one line, and keep going
+        message = f"{source.label}: could not be read ({type(error).__name__}: {error})"
+    else:
+        st.session_state[state.ACTIVE] = (source, mapping)
+        st.session_state.pop(state.FAILED, None)
+        return
+    finally:
+        if bar is not None:
+            bar.empty()
+    st.session_state[state.FAILED] = (request, message.splitlines()[0])
+    st.error(message.splitlines()[0], icon=":material/error:")
+
+
+def _selectors(p) -> tuple[str | None, str | None]:
+    split = model = None
+    if p.models:
+        model = st.selectbox("Model", p.models, key=state.MODEL)
+    if p.splits:
+        options = [*p.splits, ALL]
+        if state.SPLIT in st.session_state and st.session_state[state.SPLIT] not in options:
+            del st.session_state[state.SPLIT]
+        default = options.index("test") if "test" in options else 0
+        chosen = st.selectbox("Split", options, index=default, key=state.SPLIT)
+        split = None if chosen == ALL else chosen
+    return split, model
+
+
+def _detection(data: Dataset) -> None:
+    p, layout = data.loaded.predictions, data.loaded.layout
+    st.caption(
+        f"**{data.source.label}** · {p.task} · {len(p.class_names)} classes · "
+        f"{p.score_kind} scores · {data.predictions.n_samples:,} rows shown"
+    )
+    with st.expander("Detected layout and overrides"):
+        st.write(layout.describe(p))
+        for note in p.notes:
+            st.caption(note)
+        with st.form("overrides", border=False):
+            columns = list(layout.columns)
+            label = score_columns = None
+            if columns:
+                label = st.selectbox("Label column", [DETECTED, *columns])
+                score_columns = st.multiselect(
+                    "Score columns", columns, default=list(layout.score_columns)
+                )
+            classes = st.text_input("Class names, comma-separated, in score-column order")
+            task = st.selectbox("Task", [DETECTED, *TASKS])
+            kind = st.selectbox("Score kind", [DETECTED, *SCORE_KINDS])
+            if st.form_submit_button("Apply"):
+                mapping = Mapping(
+                    label_column=None if label in (None, DETECTED) else label,
+                    score_columns=tuple(score_columns)
+                    if score_columns and tuple(score_columns) != layout.score_columns else None,
+                    class_names=tuple(c.strip() for c in classes.split(",")) if classes.strip() else None,
+                    task=None if task == DETECTED else task,
+                    score_kind=None if kind == DETECTED else kind,
+                )
+                st.session_state[state.MAPPING] = (data.source.key, mapping)
+                st.rerun()

@@ -1,0 +1,77 @@
+"""Session-state keys (namespaced by page), persistent widget values, and the URL of a view.
+
+Widgets are removed from session state when their page is not shown, so a value that must
+survive a page switch lives under a plain key and its widget under ``widget_key(key)``: the
+widget starts from the stored value and writes back through :func:`save`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+# data source (sidebar)
+SOURCE_KIND = "source.kind"
+DEMO = "source.demo"
+UPLOAD = "source.upload"
+MODEL_FILE = "source.model_file"
+MODEL_DATA = "source.model_data"
+MODEL_LABEL = "source.model_label"
+MODEL_LAYER = "source.model_layer"
+ACTIVE = "source.active"  # the Source in use (plain key: survives failed uploads)
+FAILED = "source.failed"  # (request key, message) of the last refused source
+HASHES = "source.hashes"  # upload file_id -> content hash
+MAPPING = "source.mapping"  # overrides of the detection
+SPLIT = "data.split"
+MODEL = "data.model"
+
+# thresholds (shared by every page)
+RULE = "thr.rule"
+GLOBAL = "thr.global"
+PER_CLASS = "thr.per_class"  # {class name: threshold}, overrides of the global threshold
+CLASS = "thr.class"  # the class being tuned
+OBJECTIVE_TARGET = "thr.objective_target"
+NORMALIZE = "thr.normalize"
+DATASET = "thr.dataset"  # the dataset the thresholds belong to
+
+# curves page
+SHOWN = "curves.shown"
+OVERLAY = "curves.overlay"
+
+URL_LOADED = "url.loaded"
+
+#: query parameters of a shareable view
+Q_DEMO, Q_SPLIT, Q_RULE, Q_THRESHOLD, Q_CLASS_THRESHOLD, Q_CLASS, Q_SHOWN = (
+    "demo", "split", "rule", "t", "ct", "class", "show",
+)
+
+
+def widget_key(key: str) -> str:
+    """The key of the widget that edits the plain value ``key``."""
+    return f"_w.{key}"
+
+
+def persistent(key: str, default: Any) -> str:
+    """Make sure ``key`` holds a value and its widget starts from it; return the widget key."""
+    if key not in st.session_state:
+        st.session_state[key] = default
+    widget = widget_key(key)
+    if widget not in st.session_state:
+        st.session_state[widget] = st.session_state[key]
+    return widget
+
+
+def save(key: str) -> None:
+    """on_change callback: copy a widget's value to its plain key."""
+    st.session_state[key] = st.session_state[widget_key(key)]
+
+
+def set_value(key: str, value: Any) -> None:
+    """Set a plain value and its widget (call from a callback, before widgets are drawn)."""
+    st.session_state[key] = value
+    st.session_state[widget_key(key)] = value
+
+
+def get(key: str, default: Any = None) -> Any:
+    return st.session_state.get(key, default)

@@ -1,0 +1,627 @@
+"""Plotly figures from engine results (the only evalcore module that imports plotly).
+
+Plotting never recomputes a curve: the ROC, PR and threshold figures draw the downsampled
+``CurveSet.plot`` curves (at most ~2,000 points per class, on real thresholds),
+``CurveSet.micro_plot`` and ``CurveSet.macro_roc``; operating points come from a
+:class:`~evalcore.counts.Counts` (e.g. ``CurveSet.counts_at(thresholds)``). Every function is
+pure and returns a new ``go.Figure``.
+
+Mapping a selection back to a threshold
+---------------------------------------
+Every trace drawn from one class' curve (ROC, PR, the ``extra`` overlays and the threshold
+figure's metric lines) has ``meta`` = the class index (an ``int``) and ``customdata`` whose
+first column is the threshold of each point (``inf`` for the "nothing is positive" point of a
+ROC curve); the next columns are TP, FP, FN, TN (and the logit of the threshold where the
+input was sigmoid logits). The micro-average trace has ``meta="micro"``; other traces have no
+``meta``. A Streamlit selection (``st.plotly_chart(fig, on_select="rerun")``) lists points as
+dicts with ``curve_number`` and ``point_index``, so a point maps to::
+
+    trace = fig.data[point["curve_number"]]
+    class_index, threshold = trace.meta, trace.customdata[point["point_index"]][0]
+
+:func:`selected_thresholds` does exactly this for a list of points. It reads the threshold
+from the figure on the server, not from the event's own ``customdata`` copy, which went
+through the browser (``inf`` comes back as ``null`` and typed-array rows as objects).
+Curve traces are drawn as ``lines+markers`` with markers transparent until selected: plotly.js
+selects nothing on a lines-only trace.
+
+Traces are ``go.Scatter`` (SVG), not ``go.Scattergl``: at <= 2,000 points per class SVG is
+fast enough, WebGL contexts are limited per page (every chart of the dashboard would take one),
+and scattergl's selection state has open bugs under ``Plotly.react`` updates, which is how
+Streamlit redraws a chart.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.colors import qualitative
+
+from evalcore.counts import Counts, f_beta, ratio
+from evalcore.curves import CurveSet, PlotCurve
+from evalcore.errors import InputError
+from evalcore.predictions import Predictions
+
+#: qualitative class colours (plotly's default palette), cycled for more than 10 classes
+PALETTE: tuple[str, ...] = tuple(qualitative.Plotly)
+#: line styles of the ``extra`` overlays (one per overlaid CurveSet, cycled)
+EXTRA_DASHES: tuple[str, ...] = ("dash", "dot", "dashdot", "longdash", "longdashdot")
+#: ``layout.uirevision`` of every figure: zoom and legend clicks survive redraws
+UIREVISION = "evalcore"
+#: iso-F1 curves of the PR figure
+ISO_F1 = (0.2, 0.4, 0.6, 0.8)
+TEMPLATE = "plotly_white"
+
+_GREY = "#9e9e9e"
+_LIGHT_GREY = "#d0d0d0"
+_AVERAGE = "#222222"
+_NEGATIVES = "#8c8c8c"
+_METRICS = {  # threshold figure: metric -> (label, colour, shown by default)
+    "precision": ("Precision", "#1f77b4", True),
+    "recall": ("Recall (TPR)", "#2ca02c", True),
+    "f1": ("F1", "#9467bd", True),
+    "fpr": ("FPR", "#d62728", True),
+    "specificity": ("Specificity (TNR)", "#ff7f0e", False),
+}
+_UNIT = [-0.02, 1.02]  # [0, 1] with room for lines lying on the edges
+
+
+def class_color(i: int) -> str:
+    """The colour of class (curve) ``i``, the same in every figure."""
+    return PALETTE[i % len(PALETTE)]
+
+
+def class_colors(n: int) -> list[str]:
+    """Colours of classes 0..n-1."""
+    return [class_color(i) for i in range(n)]
+
+
+# ---------------------------------------------------------------------------------------------
+# ROC and precision-recall
+
+
+def roc_figure(
+    curves: CurveSet,
+    *,
+    classes: Sequence[int] | None = None,
+    counts: Counts | None = None,
+    show_micro: bool = True,
+    show_macro: bool = True,
+    extra: Sequence[tuple[str, CurveSet]] = (),
+) -> go.Figure:
+    """One-vs-rest ROC curves of ``classes`` (default all), the chance diagonal, the micro and
+    macro averages, ``extra`` CurveSets (e.g. other splits) dashed in the same colours, and the
+    operating point of each shown class at ``counts`` (FPR, TPR)."""
+    shown = _shown(curves, classes)
+    _check_extra(curves, extra)
+    logit = _logit_scale(curves)
+    data: list[dict] = [
+        _scatter(
+            x=[0.0, 1.0], y=[0.0, 1.0], mode="lines", name="chance (AUC 0.5)",
+            line=dict(color=_GREY, dash="dash", width=1), hoverinfo="skip",
+        )
+    ]
+    for k, (label, other) in enumerate(extra):
+        dash = EXTRA_DASHES[k % len(EXTRA_DASHES)]
+        for c in shown:
+            name = f"{_esc(label)}: {_auc_name(other, c)}"
+            data.append(_roc_trace(other.plot[c], c, name, _esc(f"{label}: {other.names[c]}"),
+                                   logit, dash=dash))
+    for c in shown:
+        data.append(_roc_trace(curves.plot[c], c, _auc_name(curves, c), _esc(curves.names[c]),
+                               logit))
+    multi = len(curves.names) > 1
+    if show_micro and multi and curves.micro_plot is not None:
+        name = f"micro-average (AUC {_fmt(curves.roc_auc.micro)})"
+        data.append(_roc_trace(curves.micro_plot, "micro", name, "micro-average", logit))
+    if show_macro and multi and curves.macro_roc is not None:
+        grid, tpr = curves.macro_roc
+        data.append(_scatter(
+            x=grid.astype(np.float32), y=tpr.astype(np.float32), mode="lines",
+            name=f"macro-average (AUC {_fmt(curves.roc_auc.macro)})", legendgroup="macro",
+            line=dict(color=_AVERAGE, width=2.5, dash="dash"),
+            hovertemplate="<b>macro-average</b><br>FPR %{x:.3f} · mean TPR %{y:.3f}"
+                          "<extra></extra>",
+        ))
+    if counts is not None:
+        rows = _counts_rows(curves, counts)[shown]
+        data.append(_operating_points(curves, counts, shown, rows,
+                                      counts.fpr[rows], counts.recall[rows], "FPR", "TPR"))
+    fig = _figure(data, _layout())
+    _unit_square(fig, "False positive rate", "True positive rate")
+    return fig
+
+
+def pr_figure(
+    curves: CurveSet,
+    *,
+    classes: Sequence[int] | None = None,
+    counts: Counts | None = None,
+    show_micro: bool = True,
+    show_baseline: bool = True,
+    show_iso_f1: bool = True,
+    extra: Sequence[tuple[str, CurveSet]] = (),
+) -> go.Figure:
+    """Precision-recall curves of ``classes`` (default all) as steps, each class' baseline
+    (its prevalence, dotted), iso-F1 curves, the micro average, ``extra`` CurveSets dashed, and
+    the operating point of each shown class at ``counts`` (recall, precision). There is no
+    macro PR curve; the macro AP is ``curves.average_precision.macro``."""
+    shown = _shown(curves, classes)
+    _check_extra(curves, extra)
+    logit = _logit_scale(curves)
+    data: list[dict] = []
+    if show_iso_f1:
+        data.append(_iso_f1_trace())
+    if show_baseline:
+        for c in shown:
+            p = curves.classes[c].prevalence
+            data.append(_scatter(
+                x=[0.0, 1.0], y=[p, p], mode="lines", name=f"{_esc(curves.names[c])} baseline",
+                legendgroup=f"class-{c}", showlegend=False,
+                line=dict(color=class_color(c), dash="dot", width=1),
+                hovertemplate=f"<b>{_esc(curves.names[c])}</b><br>baseline: prevalence "
+                              f"{p:.3f}<extra></extra>",
+            ))
+    for k, (label, other) in enumerate(extra):
+        dash = EXTRA_DASHES[k % len(EXTRA_DASHES)]
+        for c in shown:
+            name = f"{_esc(label)}: {_ap_name(other, c)}"
+            data.append(_pr_trace(other.plot[c], c, name, _esc(f"{label}: {other.names[c]}"),
+                                  logit, dash=dash))
+    for c in shown:
+        data.append(_pr_trace(curves.plot[c], c, _ap_name(curves, c), _esc(curves.names[c]),
+                              logit))
+    if show_micro and len(curves.names) > 1 and curves.micro_plot is not None:
+        name = f"micro-average (AP {_fmt(curves.average_precision.micro)})"
+        data.append(_pr_trace(curves.micro_plot, "micro", name, "micro-average", logit))
+    if counts is not None:
+        rows = _counts_rows(curves, counts)[shown]
+        data.append(_operating_points(curves, counts, shown, rows, counts.recall[rows],
+                                      counts.precision[rows], "recall", "precision"))
+    fig = _figure(data, _layout())
+    _unit_square(fig, "Recall (true positive rate)", "Precision")
+    if show_iso_f1:
+        fig.update_layout(annotations=[
+            dict(x=0.9, y=f * 0.9 / (1.8 - f) + 0.02, text=f"F1 = {f:.1f}", showarrow=False,
+                 font=dict(size=10, color=_GREY), xanchor="left", yanchor="bottom")
+            for f in ISO_F1
+        ])
+    return fig
+
+
+def _roc_trace(curve: PlotCurve, meta: int | str, name: str, label: str, logit: bool,
+               dash: str = "solid") -> dict:
+    return _curve_trace(curve.fpr, curve.tpr, _customdata(curve, logit), meta, name,
+                        _hover(label, "FPR", "TPR", logit), dash)
+
+
+def _pr_trace(curve: PlotCurve, meta: int | str, name: str, label: str, logit: bool,
+              dash: str = "solid") -> dict:
+    """PR points at every threshold but +inf (where precision is 0/0), in order of
+    increasing recall, drawn as steps (precision holds until the next recall level)."""
+    trace = _curve_trace(curve.tpr[1:], curve.precision[1:], _customdata(curve, logit)[1:],
+                         meta, name, _hover(label, "recall", "precision", logit), dash)
+    trace["line"]["shape"] = "vh"
+    return trace
+
+
+def _curve_trace(x: np.ndarray, y: np.ndarray, customdata: np.ndarray, meta: int | str,
+                 name: str, hovertemplate: str, dash: str) -> dict:
+    """A selectable curve: a line with transparent markers that show once selected.
+    x and y go out as float32 (display only); exact counts are in ``customdata``. A class
+    curve (``meta`` an int) takes the class colour, the micro average (``meta="micro"``)
+    a thick dark line."""
+    is_class = isinstance(meta, (int, np.integer))
+    color = class_color(int(meta)) if is_class else _AVERAGE
+    width = (2 if dash == "solid" else 1.5) if is_class else 2.5
+    return _scatter(
+        x=x.astype(np.float32), y=y.astype(np.float32), customdata=customdata,
+        mode="lines+markers", name=name, meta=int(meta) if is_class else meta,
+        legendgroup=f"class-{int(meta)}" if is_class else str(meta),
+        line=dict(color=color, width=width, dash=dash),
+        marker=dict(size=7, color=color, opacity=0),
+        selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=0)),
+        hovertemplate=hovertemplate,
+    )
+
+
+def _customdata(curve: PlotCurve, logit: bool) -> np.ndarray:
+    """Per point: threshold, TP, FP, FN, TN (and the threshold's logit): float32 when that
+    is exact (float32 scores, counts < 2**24), else float64."""
+    columns = [curve.thresholds, curve.tp, curve.fp, curve.n_pos - curve.tp,
+               curve.n_neg - curve.fp]
+    if logit:
+        columns.append(_logit(curve.thresholds))
+    out = np.column_stack(columns).astype(np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        narrow = out.astype(np.float32)
+        exact = np.array_equal(narrow, out, equal_nan=True)
+    return narrow if exact else out
+
+
+def _hover(label: str, x: str, y: str, logit: bool) -> str:
+    logit_part = " (logit %{customdata[5]:.4g})" if logit else ""
+    return (
+        f"<b>{label}</b><br>threshold %{{customdata[0]:.6g}}{logit_part}<br>"
+        f"{x} %{{x:.3f}} · {y} %{{y:.3f}}<br>"
+        "TP %{customdata[1]:,} · FP %{customdata[2]:,}<br>"
+        "FN %{customdata[3]:,} · TN %{customdata[4]:,}<extra></extra>"
+    )
+
+
+def _operating_points(curves: CurveSet, counts: Counts, shown: np.ndarray, rows: np.ndarray,
+                      x: np.ndarray, y: np.ndarray, x_name: str, y_name: str) -> dict:
+    """One marker per shown class at the counts' (x, y); customdata as the curves'
+    (threshold NaN where the counts come from a rule without one), class index last."""
+    t = (np.full(rows.size, np.nan) if counts.thresholds is None
+         else np.asarray(counts.thresholds, dtype=np.float64)[rows])
+    tp, fp, fn, tn = (np.asarray(a, dtype=np.float64)[rows]
+                      for a in (counts.tp, counts.fp, counts.fn, counts.tn))
+    text = [
+        f"<b>{_esc(curves.names[c])}</b> at "
+        f"{'threshold ' + format(t[i], '.6g') if np.isfinite(t[i]) else 'the decision'}<br>"
+        f"{x_name} {_fmt(x[i])} · {y_name} {_fmt(y[i])}<br>"
+        f"TP {int(tp[i]):,} · FP {int(fp[i]):,}<br>FN {int(fn[i]):,} · TN {int(tn[i]):,}"
+        for i, c in enumerate(shown)
+    ]
+    return _scatter(
+        x=np.asarray(x, dtype=np.float64), y=np.asarray(y, dtype=np.float64),
+        customdata=np.column_stack([t, tp, fp, fn, tn, shown.astype(np.float64)]),
+        mode="markers", name="operating points", legendgroup="operating points",
+        marker=dict(size=12, color=[class_color(c) for c in shown], symbol="circle",
+                    line=dict(color="white", width=1.5)),
+        hovertext=text, hovertemplate="%{hovertext}<extra></extra>",
+    )
+
+
+def _iso_f1_trace() -> dict:
+    """The ISO_F1 curves as one grey trace (NaN between curves): precision = f r / (2 r - f)
+    for recall r from f / (2 - f) (precision 1) to 1."""
+    xs, ys = [], []
+    for f in ISO_F1:
+        r = np.linspace(f / (2 - f), 1.0, 60)
+        xs += [r, [np.nan]]
+        ys += [f * r / (2 * r - f), [np.nan]]
+    return _scatter(
+        x=np.concatenate(xs).astype(np.float32), y=np.concatenate(ys).astype(np.float32),
+        mode="lines", name="iso-F1", line=dict(color=_LIGHT_GREY, width=1), hoverinfo="skip",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# threshold metrics
+
+
+def threshold_metrics_figure(curves: CurveSet, c: int, *, threshold: float | None) -> go.Figure:
+    """Precision, recall, F1, FPR and specificity (hidden until clicked in the legend) of
+    class ``c`` against the threshold, from its plot curve (every point but +inf), with a
+    vertical line at ``threshold``."""
+    c = _shown(curves, [c])[0]
+    curve = curves.plot[c]
+    t, tp, fp = curve.thresholds[1:], curve.tp[1:], curve.fp[1:]
+    fn, tn = curve.n_pos - tp, curve.n_neg - fp
+    values = {
+        "precision": ratio(tp, tp + fp),
+        "recall": ratio(tp, curve.n_pos),
+        "f1": f_beta(tp, fp, fn),
+        "fpr": ratio(fp, curve.n_neg),
+        "specificity": ratio(tn, curve.n_neg),
+    }
+    logit = _logit_scale(curves)
+    full = _customdata(curve, logit)[1:]
+    x = t.astype(np.float32)
+    data = []
+    for k, (key, (label, color, visible)) in enumerate(_METRICS.items()):
+        first = k == 0  # the first trace carries the counts for the unified hover
+        extra = (" · TP %{customdata[1]:,} · FP %{customdata[2]:,} · FN %{customdata[3]:,}"
+                 " · TN %{customdata[4]:,}") if first else ""
+        if first and logit:
+            extra += "<br>logit of threshold %{customdata[5]:.4g}"
+        data.append(_scatter(
+            x=x, y=values[key].astype(np.float32), customdata=full if first else full[:, :1],
+            mode="lines+markers", name=label, meta=int(c), line=dict(color=color, width=2,
+                                                                     shape="hv"),
+            marker=dict(size=6, color=color, opacity=0), selected=dict(marker=dict(opacity=1)),
+            unselected=dict(marker=dict(opacity=0)), visible=True if visible else "legendonly",
+            hovertemplate=f"{label} %{{y:.3f}}{extra}<extra></extra>",
+        ))
+    fig = _figure(data, _layout(hovermode="x unified"))
+    fig.update_xaxes(title_text=f"Threshold (score ≥ t predicts {curves.names[c]})",
+                     range=_UNIT, hoverformat=".6g")
+    fig.update_yaxes(title_text="Rate", range=_UNIT)
+    _threshold_line(fig, threshold)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# score distribution
+
+
+@dataclass(frozen=True, eq=False)
+class ScoreHistogram:
+    """Counts of one class' scores in equal bins of [0, 1], for its positives and negatives
+    (small: cache it and redraw the figure for each threshold)."""
+
+    name: str
+    index: int
+    edges: np.ndarray
+    positives: np.ndarray
+    negatives: np.ndarray
+
+
+def score_histogram(predictions: Predictions, c: int, *, bins: int = 50) -> ScoreHistogram:
+    """Histogram of column ``c``'s scores (one pass: one bin lookup, one bincount); bins are
+    [e_i, e_i+1) with the last one closed, as ``np.histogram``."""
+    if not 0 <= int(c) < predictions.scores.shape[1]:
+        raise InputError(
+            f"expected a class index in 0..{predictions.scores.shape[1] - 1}, got {c}"
+        )
+    if int(bins) < 1:
+        raise InputError(f"expected bins to be at least 1, got {bins}")
+    c, bins = int(c), int(bins)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    scores = predictions.scores[:, c]
+    idx = np.searchsorted(edges, scores, side="right") - 1
+    np.clip(idx, 0, bins - 1, out=idx)
+    idx += bins * predictions.positives(c)
+    both = np.bincount(idx, minlength=2 * bins)
+    return ScoreHistogram(predictions.curve_names[c], c, edges, both[bins:], both[:bins])
+
+
+def score_histogram_figure(histogram: ScoreHistogram, *, threshold: float | None,
+                           normalize: bool = True) -> go.Figure:
+    """Overlaid bars of the positives' and negatives' scores and a line at ``threshold``.
+    ``normalize``: each group's bars show its share of the group (so a rare class stays
+    visible); else counts. Hover shows both."""
+    h = histogram
+    width = np.diff(h.edges)
+    centers = h.edges[:-1] + width / 2
+    name = _esc(h.name)
+    data = []
+    for label, values, color in (
+        (f"negatives (not {name})", h.negatives, _NEGATIVES),
+        (f"positives ({name})", h.positives, class_color(h.index)),
+    ):
+        total = int(values.sum())
+        share = ratio(values, total) if total else np.zeros(values.size)
+        data.append(dict(
+            type="bar", x=centers, y=share if normalize else values, width=width, name=label,
+            marker=dict(color=color, line=dict(width=0)), opacity=0.6,
+            customdata=np.column_stack([values, share, h.edges[:-1], h.edges[1:]]),
+            hovertemplate=f"<b>{label}</b><br>score in [%{{customdata[2]:.3g}}, "
+                          "%{customdata[3]:.3g})<br>%{customdata[0]:,} samples "
+                          "(%{customdata[1]:.1%})<extra></extra>",
+        ))
+    fig = _figure(data, _layout(barmode="overlay", bargap=0,
+                                              margin=dict(l=60, r=10, t=60, b=50)))
+    fig.update_xaxes(title_text=f"Score of {h.name}", range=[0, 1])
+    fig.update_yaxes(title_text="Share of the group" if normalize else "Samples",
+                     tickformat=".0%" if normalize else ",")
+    fig.update_layout(legend=dict(orientation="h", x=0, y=1.02, xanchor="left",
+                                  yanchor="bottom"))
+    _threshold_line(fig, threshold)
+    return fig
+
+
+def score_distribution_figure(predictions: Predictions, c: int, *, threshold: float | None,
+                              bins: int = 50, normalize: bool = True) -> go.Figure:
+    """:func:`score_histogram` then :func:`score_histogram_figure` (on a slider path, cache the
+    histogram instead: it does not depend on the threshold)."""
+    return score_histogram_figure(score_histogram(predictions, c, bins=bins),
+                                  threshold=threshold, normalize=normalize)
+
+
+# ---------------------------------------------------------------------------------------------
+# confusion matrix
+
+
+def confusion_figure(
+    matrix: np.ndarray,
+    true_labels: Sequence[str],
+    predicted_labels: Sequence[str],
+    *,
+    normalize: Literal["true", "pred"] | None = None,
+) -> go.Figure:
+    """Annotated heatmap, rows = true classes, columns = predicted (an extra "abstained"
+    column allowed). ``normalize``: None shows counts; "true" / "pred" divide by row / column
+    sums (as ``Confusion.normalized``) and show percentages; 0/0 cells are blank."""
+    if matrix is None:
+        raise InputError("no confusion matrix to draw (a multilabel decision has none)")
+    if normalize not in (None, "true", "pred"):
+        raise InputError(f"normalize must be None, 'true' or 'pred', got {normalize!r}")
+    m = np.asarray(matrix)
+    if m.ndim != 2 or m.shape != (len(true_labels), len(predicted_labels)):
+        raise InputError(
+            f"expected a matrix of shape ({len(true_labels)}, {len(predicted_labels)}) "
+            f"(true x predicted labels), got {m.shape}"
+        )
+    if m.dtype.kind not in "iub" and not (m.dtype.kind == "f" and np.all(m == np.round(m))):
+        raise InputError(f"expected a matrix of counts (whole numbers), got {m.dtype} values")
+    counts = m.astype(np.int64)
+    if normalize is None:
+        z = counts
+        text = np.array([[f"{v:,}" for v in row] for row in counts.tolist()], dtype=object)
+    else:
+        axis = 1 if normalize == "true" else 0
+        z = ratio(counts, counts.sum(axis=axis, keepdims=True))
+        text = np.array([["" if v != v else f"{100 * v:.1f}%" for v in row]
+                         for row in z.tolist()], dtype=object)
+    share = "" if normalize is None else (
+        "<br>%{z:.1%} of the true class" if normalize == "true"
+        else "<br>%{z:.1%} of the predicted class")
+    x = [str(v) for v in predicted_labels]
+    y = [str(v) for v in true_labels]
+    heat = dict(
+        type="heatmap", z=z, x=x, y=y, text=text, texttemplate="%{text}", customdata=counts,
+        colorscale="Blues", zmin=0, zmax=1 if normalize else None, xgap=1, ygap=1,
+        colorbar=dict(thickness=12, tickformat=".0%" if normalize else ","),
+        hovertemplate="true %{y}<br>predicted %{x}<br>%{customdata:,} samples"
+                      f"{share}<extra></extra>",
+    )
+    fig = _figure([heat], _layout())
+    fig.update_xaxes(title_text="Predicted", type="category", side="bottom", showgrid=False)
+    fig.update_yaxes(title_text="True", type="category", autorange="reversed",
+                     showgrid=False)
+    if len(x) > len(y):  # an abstained column: a line sets it apart
+        fig.update_layout(shapes=[dict(type="line", xref="x", yref="paper",
+                                       x0=len(y) - 0.5, x1=len(y) - 0.5, y0=0, y1=1,
+                                       line=dict(color=_GREY, width=2))])
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# selections
+
+
+def selected_thresholds(figure: go.Figure, points: Iterable[Mapping[str, Any]]
+                        ) -> list[tuple[int, float]]:
+    """(class index, threshold) of each selected point that lies on a class curve, in order.
+
+    ``points``: Streamlit's ``event.selection.points`` (``curve_number``, ``point_index``) or
+    plotly.js event points (``curveNumber``, ``pointIndex``). Points on other traces (the
+    micro average, the diagonal, the operating points ...) are skipped. ``figure`` must be
+    the figure that was shown (figures are deterministic: rebuilding it with the same
+    arguments gives the same traces in the same order)."""
+    out: list[tuple[int, float]] = []
+    for point in points:
+        curve = point.get("curve_number", point.get("curveNumber"))
+        index = point.get("point_index", point.get("pointIndex",
+                          point.get("point_number", point.get("pointNumber"))))
+        if curve is None or index is None or not 0 <= int(curve) < len(figure.data):
+            continue
+        trace = figure.data[int(curve)]
+        meta = trace.meta
+        if (not isinstance(meta, (int, np.integer)) or isinstance(meta, bool)
+                or trace.customdata is None or not 0 <= int(index) < len(trace.customdata)):
+            continue
+        out.append((int(meta), float(np.asarray(trace.customdata[int(index)]).reshape(-1)[0])))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def _scatter(**props: Any) -> dict:
+    """A scatter trace as a dict: go.Figure validates it once, not twice."""
+    return dict(type="scatter", **props)
+
+
+def _figure(data: list[dict], layout: dict) -> go.Figure:
+    """The figure, with the TEMPLATE set as plotly sets its default template: without
+    re-validating it (a registered template is valid; validating it is ~40% of a build)."""
+    fig = go.Figure(data=data, layout=layout)
+    template = pio.templates[TEMPLATE]
+    layout_obj = getattr(fig, "_layout_obj", None)
+    if layout_obj is None or not hasattr(layout_obj, "_validate"):  # another plotly version
+        fig.layout.template = template
+        return fig
+    layout_obj._validate = False
+    try:
+        fig.layout.template = template
+    finally:
+        layout_obj._validate = True
+    return fig
+
+
+def _layout(**overrides: Any) -> dict:
+    layout = dict(
+        margin=dict(l=60, r=10, t=30, b=50),
+        legend=dict(x=1.02, y=1, xanchor="left", yanchor="top", tracegroupgap=0,
+                    font=dict(size=11)),
+        hovermode="closest",
+        uirevision=UIREVISION,
+    )
+    layout.update(overrides)
+    return layout
+
+
+def _unit_square(fig: go.Figure, x_title: str, y_title: str) -> None:
+    fig.update_xaxes(title_text=x_title, range=_UNIT, constrain="domain", zeroline=False)
+    fig.update_yaxes(title_text=y_title, range=_UNIT, constrain="domain", zeroline=False,
+                     scaleanchor="x", scaleratio=1)
+
+
+def _threshold_line(fig: go.Figure, threshold: float | None) -> None:
+    if threshold is None or not np.isfinite(threshold):
+        return
+    t = float(threshold)
+    fig.update_layout(
+        shapes=[*fig.layout.shapes, dict(type="line", xref="x", yref="paper", x0=t, x1=t,
+                                         y0=0, y1=1, line=dict(color="black", width=1.5,
+                                                               dash="dash"))],
+        annotations=[*fig.layout.annotations, dict(x=t, y=1, xref="x", yref="paper",
+                                                   text=f"t = {t:.4g}", showarrow=False,
+                                                   xanchor="left", yanchor="bottom",
+                                                   font=dict(size=11))],
+    )
+
+
+def _shown(curves: CurveSet, classes: Sequence[int] | None) -> np.ndarray:
+    """The curve indices to draw (all by default), checked."""
+    n = len(curves.names)
+    if classes is None:
+        return np.arange(n)
+    shown = np.asarray(list(classes))
+    if shown.size and (shown.dtype.kind not in "iu" or shown.min() < 0 or shown.max() >= n):
+        raise InputError(
+            f"expected class indices in 0..{n - 1} (classes {list(curves.names)}), "
+            f"got {list(classes)}"
+        )
+    return shown.astype(np.int64)
+
+
+def _check_extra(curves: CurveSet, extra: Sequence[tuple[str, CurveSet]]) -> None:
+    for label, other in extra:
+        if other.names != curves.names:
+            raise InputError(
+                f"the {label!r} curves have classes {list(other.names)}, expected "
+                f"{list(curves.names)}"
+            )
+
+
+def _counts_rows(curves: CurveSet, counts: Counts) -> np.ndarray:
+    """The row of ``counts`` of each curve, by name (a binary decision's counts hold both
+    classes; its one curve is the positive class)."""
+    if tuple(counts.names) == tuple(curves.names):
+        return np.arange(len(curves.names))
+    where = {name: i for i, name in enumerate(counts.names)}
+    missing = [name for name in curves.names if name not in where]
+    if missing:
+        raise InputError(
+            f"counts have no class {missing[0]!r}; they have {list(counts.names)}"
+        )
+    return np.array([where[name] for name in curves.names], dtype=np.int64)
+
+
+def _logit_scale(curves: CurveSet) -> bool:
+    """Hover shows the logit of thresholds where sigmoid logits were converted."""
+    return curves.score_kind == "logit" and curves.task in ("binary", "multilabel")
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.asarray(p, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(p) - np.log1p(-np.minimum(p, 1.0))
+
+
+def _auc_name(curves: CurveSet, c: int) -> str:
+    return f"{_esc(curves.names[c])} (AUC {_fmt(curves.classes[c].roc_auc)})"
+
+
+def _ap_name(curves: CurveSet, c: int) -> str:
+    return f"{_esc(curves.names[c])} (AP {_fmt(curves.classes[c].average_precision)})"
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:.3f}"
+
+
+def _esc(text: str) -> str:
+    return html.escape(str(text), quote=False)

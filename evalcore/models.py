@@ -1,0 +1,780 @@
+"""Keras model + data -> Predictions.
+
+Models are loaded safely: the model's config is read as plain JSON first (``config.json`` in a
+``.keras`` zip, the ``model_config`` attribute of an ``.h5`` file) and walked; a model holding
+a ``Lambda`` layer or any object from outside Keras (a custom layer, a function from another
+module, a registered custom object) is refused before Keras is asked to load it, so its code
+never runs. Only then ``keras.saving.load_model(..., safe_mode=True, compile=False)`` is called.
+Nothing is ever unpickled.
+
+TensorFlow/Keras are imported lazily, inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import math
+import os
+import shutil
+import tempfile
+import zipfile
+from collections import deque
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, Union
+
+import numpy as np
+
+from evalcore.errors import InputError
+from evalcore.predictions import Predictions, ScoreKind
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+
+@dataclass(frozen=True)
+class NamedBytes:
+    """Uploaded file content with its original file name."""
+
+    name: str  # original file name, used for the extension and in messages
+    data: bytes
+
+
+Source = Union[str, Path, NamedBytes]
+
+
+def _is_named_bytes(source: Any) -> bool:
+    """NamedBytes, or an equivalent upload object (``name`` and ``data``, e.g. evalcore.io's)."""
+    return isinstance(source, NamedBytes) or (
+        not isinstance(source, (str, Path)) and hasattr(source, "name") and hasattr(source, "data")
+    )
+
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+#: feature tables, read by evalcore.io.read_table
+TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".parquet", ".pq")
+#: config.json larger than this is refused (a model config is kilobytes; this guards a zip bomb)
+MAX_CONFIG_BYTES = 64 * 2**20
+#: layers that wrap code from outside the model's config: refused whatever their module
+FOREIGN_CODE_LAYERS = {
+    "Lambda": "holds Python code",
+    "TFSMLayer": "runs an external TensorFlow SavedModel",
+    "TorchModuleWrapper": "holds a pickled PyTorch module",
+    "JaxLayer": "holds Python functions",
+    "FlaxLayer": "holds Python code",
+    "TFOpLambda": "calls an arbitrary TensorFlow function",
+}
+#: parts of Keras that are not model building blocks (file downloads and I/O, saving, global
+#: configuration such as enable_unsafe_deserialization, pretrained applications): refused in a
+#: model config whether as ``keras.<part>`` or ``keras.src.<part>...``
+NON_MODELING_PARTS = frozenset({
+    "applications", "backend", "callbacks", "config", "datasets", "distribution", "export",
+    "legacy", "preprocessing", "saving", "tree", "utils", "visualization",
+})
+#: Keras modules searched for a built-in function saved as module "builtins" (as Keras does)
+KERAS_FUNCTION_MODULES = (
+    "activations", "losses", "metrics", "initializers", "regularizers", "constraints",
+    "optimizers",
+)
+#: output activations and the score kind they give
+ACTIVATION_KINDS: dict[str, ScoreKind] = {
+    "softmax": "probability",
+    "sigmoid": "probability",
+    "linear": "logit",
+    "log_softmax": "logit",  # softmax(log_softmax(z)) == softmax(z)
+}
+#: layers that pass values through unchanged at inference: look behind them for the activation
+PASSTHROUGH_LAYERS = frozenset({
+    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
+    "GaussianDropout", "AlphaDropout", "ActivityRegularization", "Flatten", "Reshape",
+    "Identity",
+})
+SAFE_MODE = "evalcore loads only models built from Keras' own layers, in safe mode"
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def load_model(source: Source) -> keras.Model:
+    """Load a ``.keras`` or ``.h5`` model safely (see the module docstring); InputError
+    naming the file for anything that is not a plain Keras model."""
+    label = _label(source)
+    with _local_file(source, label, MODEL_SUFFIXES) as path:
+        config = _read_model_config(path, label)
+        problem = _refusal(config)
+        if problem:
+            raise InputError(
+                f"{label}: refused: {problem}; nothing in it was run ({SAFE_MODE})"
+            )
+        keras = _keras()
+        try:
+            model = keras.saving.load_model(str(path), safe_mode=True, compile=False)
+        except Exception as error:  # keras/tensorflow/h5py errors of any type
+            raise InputError(
+                f"{label}: cannot load the Keras model ({_one_line(error)})"
+            ) from None
+    if not isinstance(model, keras.Model):
+        raise InputError(f"{label}: not a Keras model (it loads as {type(model).__name__})")
+    if not model.built:
+        raise InputError(
+            f"{label}: the model was saved before it was built (no input shape, no weights); "
+            "give it a keras.Input or call it on data before saving"
+        )
+    return model
+
+
+def predict(
+    model_source: Source | keras.Model,
+    data_source: Source,
+    *,
+    label_column: str | None = None,
+    layer: str | None = None,
+    batch_size: int = 256,
+    progress: Callable[[int, int], None] | None = None,
+    class_names: Sequence[str] | None = None,
+) -> Predictions:
+    """Run a Keras model on data and return validated :class:`Predictions`.
+
+    ``data_source``: an ``.npz`` with arrays ``x``, ``y`` (class indices, one-hot rows, a
+    multilabel 0/1 matrix or class names) and optionally ``class_names``; or a CSV/Parquet
+    feature table with ``label_column`` (every other numeric column is a feature, in file
+    order). ``layer``: evaluate that layer's output instead of the model's. ``progress(done,
+    total)`` is called after each batch with the number of samples done. Class names: the
+    npz's ``class_names``, else ``class_names``, else the defaults of ``Predictions``.
+    The output layer's activation gives the score kind (softmax/sigmoid -> probabilities,
+    linear -> logits; otherwise detected from the values).
+    """
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size < 1
+    ):
+        raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if progress is not None and not callable(progress):
+        raise InputError(f"progress must be a function progress(done, total), got {progress!r}")
+    if layer is not None and not isinstance(layer, str):
+        raise InputError(f"layer must be a layer name, got {layer!r}")
+
+    data = _read_data(data_source, label_column)
+    if isinstance(model_source, (str, Path)) or _is_named_bytes(model_source):
+        model, model_label = load_model(model_source), _label(model_source)
+        model_name = Path(model_label).name
+    else:
+        keras = _keras()
+        if not isinstance(model_source, keras.Model):
+            raise InputError(
+                "model_source must be a file path, NamedBytes or a keras.Model, "
+                f"got {type(model_source).__name__}"
+            )
+        model, model_name = model_source, repr(model_source.name)
+        model_label = f"Keras model {model_name}"
+    net, out_layer = _select_output(model, layer, model_label)
+    _check_input(net, data, model_label)
+
+    notes = list(data.notes)
+    names = data.class_names
+    if names is None and class_names is not None:
+        if isinstance(class_names, (str, bytes)) or not hasattr(class_names, "__iter__"):
+            raise InputError(f"class_names must be a list of names, got {class_names!r}")
+        names = tuple(str(c) for c in class_names)
+    elif names is not None and class_names is not None:
+        if tuple(str(c) for c in class_names) != names:
+            notes.append(f"class names from {data.name}'s class_names; the class_names argument "
+                         "was not used")
+
+    width = _static_width(net, out_layer, model_label)
+    if width is not None:
+        _check_width(width, names, data, model_label, out_layer.name)
+    activation = _activation(out_layer)
+    kind = ACTIVATION_KINDS.get(activation) if activation else None
+
+    scores = _run(net, data.x, int(batch_size), progress, model_label)
+    if width is None:
+        _check_width(scores.shape[1], names, data, model_label, out_layer.name)
+    bad = ~np.isfinite(scores)
+    if bad.any():
+        row, col = (int(i[0]) for i in np.nonzero(bad))
+        hint = "; x has non-finite values" if _has_nonfinite(data.x) else ""
+        raise InputError(
+            f"{model_label}: the model gave a non-finite score ({scores[row, col]}) for "
+            f"sample {row}, column {col}{hint}"
+        )
+    if names is None and data.y.ndim == 1 and data.y.dtype.kind in "UOS":
+        notes.append(
+            "class names are the labels in sorted order; pass class_names if the model's "
+            "outputs are in another order"
+        )
+    try:
+        result = Predictions.from_arrays(data.y, scores, class_names=names, score_kind=kind)
+    except InputError as error:
+        raise InputError(f"{data.label}: {error}") from None
+
+    what = f"output layer {out_layer.name!r}" if layer is None else f"layer {out_layer.name!r}"
+    act = activation or "no known activation"
+    units = f"{scores.shape[1]} unit{'s' if scores.shape[1] != 1 else ''}"
+    outcome = {"probability": "probabilities", "logit": "logits"}.get(
+        kind, "score kind detected from the values"
+    )
+    notes.insert(0, f"Keras model {model_name}: {what} ({act}, {units}) -> {outcome}")
+    return dataclasses.replace(result, notes=result.notes + tuple(notes))
+
+
+# ----------------------------------------------------------------------------- sources
+
+
+def _label(source: Any) -> str:
+    if _is_named_bytes(source):
+        if not isinstance(source.name, str) or not source.name:
+            raise InputError(f"NamedBytes.name must be a file name, got {source.name!r}")
+        if not isinstance(source.data, (bytes, bytearray, memoryview)):
+            raise InputError(
+                f"{source.name}: NamedBytes.data must be bytes, got {type(source.data).__name__}"
+            )
+        return source.name
+    if isinstance(source, (str, Path)):
+        return str(source)
+    raise InputError(f"expected a file path or NamedBytes, got {type(source).__name__}")
+
+
+@contextmanager
+def _local_file(source: Source, label: str, suffixes: tuple[str, ...]) -> Iterator[Path]:
+    """A local path to the content, with a lower-case suffix (Keras picks the format by a
+    case-sensitive extension). Uploaded bytes go to a temporary directory."""
+    suffix = Path(label).suffix
+    if suffix.lower() not in suffixes:
+        got = repr(suffix) if suffix else "no extension"
+        raise InputError(
+            f"{label}: not a Keras model (expected a {' or '.join(suffixes[:2])} file, got {got})"
+        )
+    if _is_named_bytes(source):
+        with tempfile.TemporaryDirectory(prefix="evalcore-") as tmp:
+            path = Path(tmp) / f"model{suffix.lower()}"
+            path.write_bytes(bytes(source.data))
+            yield path
+        return
+    path = Path(source)
+    if not path.is_file():
+        raise InputError(f"{label}: no such file")
+    if suffix == suffix.lower():
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="evalcore-") as tmp:
+        local = Path(tmp) / f"model{suffix.lower()}"
+        try:
+            local.symlink_to(path.resolve())
+        except OSError:
+            shutil.copyfile(path, local)
+        yield local
+
+
+# ----------------------------------------------------------------------------- safe config
+
+
+def _read_model_config(path: Path, label: str) -> dict:
+    """The model's config as plain JSON, read without Keras."""
+    if path.suffix == ".keras":
+        text = _keras_zip_config(path, label)
+    else:
+        text = _h5_config(path, label)
+    try:
+        config = json.loads(text)
+    except (ValueError, RecursionError):
+        raise InputError(
+            f"{label}: not a Keras model (its model config is not valid JSON)"
+        ) from None
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise InputError(f"{label}: not a Keras model (its config does not describe a model)")
+    return config
+
+
+def _keras_zip_config(path: Path, label: str) -> bytes:
+    if not zipfile.is_zipfile(path):
+        raise InputError(f"{label}: not a Keras model (not a zip archive, or a truncated one)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            try:
+                info = archive.getinfo("config.json")
+            except KeyError:
+                raise InputError(
+                    f"{label}: not a Keras model (the zip archive has no config.json)"
+                ) from None
+            if info.file_size > MAX_CONFIG_BYTES:
+                raise InputError(
+                    f"{label}: not a Keras model (config.json is {info.file_size} bytes; "
+                    f"at most {MAX_CONFIG_BYTES} expected)"
+                )
+            with archive.open(info) as member:
+                text = member.read(MAX_CONFIG_BYTES + 1)
+            if len(text) > MAX_CONFIG_BYTES:  # the zip header lied about the size
+                raise InputError(
+                    f"{label}: not a Keras model (config.json is over {MAX_CONFIG_BYTES} bytes)"
+                )
+            return text
+    except InputError:
+        raise
+    except Exception as error:  # BadZipFile, zlib.error, EOFError, OSError, NotImplementedError
+        raise InputError(
+            f"{label}: not a Keras model (damaged zip archive: {_one_line(error)})"
+        ) from None
+
+
+def _h5_config(path: Path, label: str) -> str | bytes:
+    import h5py  # lazily: only models need it
+
+    try:
+        with h5py.File(path, "r") as h5:
+            config = h5.attrs.get("model_config")
+    except Exception as error:  # OSError for anything that is not HDF5
+        raise InputError(
+            f"{label}: not a Keras model (not an HDF5 file: {_one_line(error)})"
+        ) from None
+    if config is None:
+        raise InputError(
+            f"{label}: not a Keras model (an HDF5 file without a model_config attribute; "
+            "a weights-only file?)"
+        )
+    if isinstance(config, np.ndarray) and config.shape == ():
+        config = config[()]
+    if isinstance(config, np.bytes_):
+        config = bytes(config)
+    if not isinstance(config, (str, bytes)):
+        raise InputError(f"{label}: not a Keras model (its model_config is not text)")
+    return config
+
+
+def _refusal(config: dict) -> str | None:
+    """Why the config must not be loaded (code from outside Keras), or None. Walks every
+    object in file order. The top-level ``compile_config`` is skipped: with
+    ``compile=False`` Keras never deserializes it (a nested model's is deserialized)."""
+    # (object, is it a layer or the model, name of the enclosing layer)
+    queue: deque[tuple[Any, bool, str | None]] = deque([(config, True, None)])
+    while queue:
+        node, is_layer, owner = queue.popleft()
+        if isinstance(node, list):
+            queue.extend((item, False, owner) for item in node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        class_name = node.get("class_name")
+        if isinstance(class_name, str):
+            if is_layer:
+                owner = _layer_name(node) or owner
+            problem = _foreign(node, class_name, is_layer, owner)
+            if problem:
+                return problem
+        for key, value in node.items():
+            if key == "compile_config" and node is config:
+                continue
+            if key == "layers" and isinstance(value, list):
+                queue.extend((item, True, owner) for item in value)
+            elif key in ("layer", "backward_layer") and isinstance(value, dict):  # wrappers
+                queue.append((value, True, owner))
+            else:
+                queue.append((value, False, owner))
+    return None
+
+
+def _layer_name(node: dict) -> str | None:
+    inner = node.get("config")
+    name = inner.get("name") if isinstance(inner, dict) else None
+    name = name if isinstance(name, str) else node.get("name")
+    return name if isinstance(name, str) else None
+
+
+def _foreign(node: dict, class_name: str, is_layer: bool, owner: str | None) -> str | None:
+    """Why this one serialized object is code from outside Keras, or None."""
+    if is_layer:
+        what, where = "layer", f" (named {owner!r})" if owner else ""
+    else:
+        what, where = "object", f" (in layer {owner!r})" if owner else ""
+    outside = "is code from outside Keras"
+    base = class_name.rsplit(">", 1)[-1]
+    if base in FOREIGN_CODE_LAYERS:
+        return f"{base} layer{where} {FOREIGN_CODE_LAYERS[base]}"
+    if class_name == "__lambda__":
+        return f"a Python lambda{where} holds Python code"
+    registered = node.get("registered_name")
+    if isinstance(registered, str) and ">" in registered:
+        return f"custom {what} {registered!r}{where} {outside}"
+    if ">" in class_name:
+        return f"custom {what} {class_name!r}{where} {outside}"
+    if "module" in node:
+        module = node["module"]
+        if module is None:
+            if isinstance(registered, str) and registered not in (class_name, "function"):
+                return f"custom {what} {registered!r}{where} {outside}"
+            return None
+        if not isinstance(module, str):
+            return f"{what} {class_name!r}{where} has a module that is not text: {module!r}"
+        if module == "builtins" and class_name == "function":
+            function = node.get("config")
+            if _is_keras_function(function):
+                return None  # how Keras saves its own functions (e.g. a loss passed as object)
+            return f"custom function {function!r}{where} {outside}"
+        if module != "keras" and not module.startswith("keras."):
+            return f"{what} {class_name!r}{where} comes from module {module!r}, not from Keras"
+        parts = module.split(".")[1:]
+        part = parts[1:2] if parts[:1] == ["src"] else parts[:1]
+        if part and part[0] in NON_MODELING_PARTS:
+            return (f"{what} {class_name!r}{where} comes from {module!r}, which is not a "
+                    "model building block")
+        return None
+    if is_layer and class_name not in _keras_layer_names():
+        return f"custom layer {class_name!r}{where} {outside}"
+    return None
+
+
+@lru_cache(maxsize=None)
+def _keras_layer_names() -> frozenset[str]:
+    keras = _keras()
+    names = {name for name in dir(keras.layers) if isinstance(getattr(keras.layers, name), type)}
+    return frozenset(names | {"Functional", "Sequential", "Model"})
+
+
+@lru_cache(maxsize=4096)
+def _is_keras_function(name: Any) -> bool:
+    if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+        return False
+    keras = _keras()
+    return any(
+        callable(getattr(getattr(keras, module, None), name, None))
+        for module in KERAS_FUNCTION_MODULES
+    )
+
+
+def _keras():
+    """Import Keras lazily, with TensorFlow's C++ logging quiet."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    return keras
+
+
+def _one_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = lines[0] if lines else type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+# ----------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class _Data:
+    x: np.ndarray
+    y: np.ndarray
+    class_names: tuple[str, ...] | None
+    label: str  # for messages: the path as given or the upload's name
+    notes: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return Path(self.label).name
+
+
+def _read_data(source: Source, label_column: str | None) -> _Data:
+    label = _label(source)
+    suffix = Path(label).suffix.lower()
+    if suffix == ".npz":
+        if label_column is not None:
+            raise InputError(f"{label}: label_column is for feature tables; an .npz holds y")
+        return _read_npz(source, label)
+    if suffix not in TABLE_SUFFIXES:
+        raise InputError(
+            f"{label}: unsupported data file type {suffix or '(none)'!r}; expected .npz (arrays "
+            "x and y) or a feature table (.csv, .tsv or .parquet) with a label column"
+        )
+    return _read_table(source, label, label_column)
+
+
+def _read_npz(source: Source, label: str) -> _Data:
+    if _is_named_bytes(source):
+        handle: Any = io.BytesIO(bytes(source.data))
+        head = bytes(source.data[:6])
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise InputError(f"{label}: no such file")
+        handle = path
+        with path.open("rb") as file:
+            head = file.read(6)
+    if head.startswith(b"\x93NUMPY"):
+        raise InputError(f"{label}: holds a single array (.npy), expected an .npz archive")
+    if not head.startswith(b"PK"):
+        raise InputError(f"{label}: not an .npz archive (a zip of .npy arrays)")
+    try:
+        with np.load(handle, allow_pickle=False) as archive:
+            missing = [key for key in ("x", "y") if key not in archive.files]
+            if missing:
+                raise InputError(
+                    f"{label}: missing array {missing[0]!r}; found {sorted(archive.files)}, "
+                    "expected 'x', 'y' and optionally 'class_names'"
+                )
+            arrays = {k: archive[k] for k in ("x", "y", "class_names") if k in archive.files}
+    except InputError:
+        raise
+    except ValueError as error:  # object arrays refused by allow_pickle=False, bad headers
+        raise InputError(
+            f"{label}: cannot read as NumPy arrays without unpickling ({_one_line(error)})"
+        ) from None
+    except Exception as error:  # BadZipFile, OSError, EOFError, zlib.error
+        raise InputError(f"{label}: not a readable .npz file ({_one_line(error)})") from None
+    x, y = arrays["x"], arrays["y"]
+    if x.dtype.kind not in "biuf":
+        raise InputError(f"{label}: x must be numeric, got values of type {x.dtype}")
+    if x.ndim < 2:
+        raise InputError(
+            f"{label}: x must have one row per sample and at least one feature, got shape {x.shape}"
+        )
+    if y.shape[:1] != x.shape[:1]:
+        raise InputError(f"{label}: x has {x.shape[0]} rows but y has "
+                         f"{y.shape[0] if y.ndim else 'no'} rows: they must match")
+    names = arrays.get("class_names")
+    if names is not None:
+        if names.ndim != 1:
+            raise InputError(f"{label}: class_names must be a 1-D array, got shape {names.shape}")
+        names = tuple(str(c) for c in names.tolist())
+    note = f"data {Path(label).name}: x of shape {x.shape}"
+    if names is not None:
+        note += f", class names from its class_names ({len(names)})"
+    return _Data(x=x, y=y, class_names=names, label=label, notes=(note,))
+
+
+def _read_table(source: Source, label: str, label_column: str | None) -> _Data:
+    from pandas.api import types
+
+    from evalcore import io as evalcore_io
+
+    reader_source: Any = source
+    io_named = getattr(evalcore_io, "NamedBytes", NamedBytes)
+    if _is_named_bytes(source) and not isinstance(source, io_named):
+        reader_source = io_named(name=source.name, data=bytes(source.data))
+    frame = evalcore_io.read_table(reader_source)
+    columns = [str(c) for c in frame.columns]
+    if label_column is None:
+        raise InputError(
+            f"{label}: a feature table needs label_column naming the label column; "
+            f"columns: {columns[:20]}{' ...' if len(columns) > 20 else ''}"
+        )
+    if label_column not in frame.columns:
+        raise InputError(
+            f"{label}: no label column {label_column!r}; columns: "
+            f"{columns[:20]}{' ...' if len(columns) > 20 else ''}"
+        )
+    if list(frame.columns).count(label_column) > 1:
+        raise InputError(f"{label}: more than one column is named {label_column!r}")
+    features, ignored = [], []
+    for column in frame.columns:
+        if column == label_column:
+            continue
+        dtype = frame[column].dtype
+        (features if types.is_numeric_dtype(dtype) else ignored).append(column)
+    if not features:
+        raise InputError(
+            f"{label}: no numeric feature columns besides the label column {label_column!r}"
+        )
+    if frame.shape[0] == 0:
+        raise InputError(f"{label}: the table has no rows")
+    x = frame[features].to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(x)
+    if bad.any():
+        row, col = (int(i[0]) for i in np.nonzero(bad))
+        raise InputError(
+            f"{label}: feature column {str(features[col])!r} has a missing or non-finite value "
+            f"at row {row}"
+        )
+    y = _label_values(frame[label_column], label, label_column)
+    note = (f"data {Path(label).name}: {len(features)} numeric feature columns, label column "
+            f"{label_column!r}")
+    if ignored:
+        shown = ", ".join(repr(str(c)) for c in ignored[:5]) + (" ..." if len(ignored) > 5 else "")
+        note += f"; ignored non-numeric columns: {shown}"
+    return _Data(x=x, y=y, class_names=None, label=label, notes=(note,))
+
+
+def _label_values(series, label: str, column: str) -> np.ndarray:
+    from pandas.api import types
+
+    missing = series.isna().to_numpy()
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        raise InputError(f"{label}: label column {column!r} is empty at row {row}")
+    dtype = series.dtype
+    if types.is_bool_dtype(dtype):
+        return series.to_numpy(dtype=bool)
+    if types.is_integer_dtype(dtype):
+        return series.to_numpy(dtype=np.int64)
+    if types.is_float_dtype(dtype):
+        return series.to_numpy(dtype=np.float64)
+    return series.astype(str).to_numpy(dtype=str)
+
+
+def _has_nonfinite(x: np.ndarray) -> bool:
+    return x.dtype.kind == "f" and not np.isfinite(x).all()
+
+
+# ----------------------------------------------------------------------------- model
+
+
+def _select_output(model, layer: str | None, label: str):
+    """(network to run, layer whose output it gives)."""
+    keras = _keras()
+    try:
+        outputs, inputs = list(model.outputs or []), list(model.inputs or [])
+    except Exception as error:  # a subclassed or unbuilt model has no graph
+        raise InputError(
+            f"{label}: the model has no defined inputs and outputs ({_one_line(error)})"
+        ) from None
+    if not outputs or not inputs:
+        raise InputError(f"{label}: the model has no defined inputs and outputs")
+    if layer is None:
+        if len(outputs) != 1:
+            names = [_producer(t).name for t in outputs if _producer(t) is not None]
+            raise InputError(
+                f"{label}: the model has {len(outputs)} outputs {names}; choose one with layer="
+            )
+        producer = _producer(outputs[0])
+        return model, producer if producer is not None else model.layers[-1]
+    names = [chosen.name for chosen in model.layers]
+    if layer not in names:
+        raise InputError(f"{label}: no layer named {layer!r}; layers: {', '.join(names)}")
+    chosen = model.get_layer(layer)
+    try:
+        net = keras.Model(inputs, chosen.output)
+    except Exception as error:
+        raise InputError(
+            f"{label}: cannot evaluate layer {layer!r} on its own ({_one_line(error)})"
+        ) from None
+    return net, chosen
+
+
+def _producer(tensor):
+    history = getattr(tensor, "_keras_history", None)
+    return getattr(history, "operation", None) if history is not None else None
+
+
+def _shape(shape: Sequence) -> str:
+    inner = ", ".join("N" if d is None else str(d) for d in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+def _check_input(net, data: _Data, label: str) -> None:
+    inputs = list(net.inputs or [])
+    if len(inputs) != 1:
+        raise InputError(
+            f"{label}: the model has {len(inputs)} inputs; evalcore feeds it one array x"
+        )
+    expected = tuple(inputs[0].shape)[1:]
+    got = data.x.shape[1:]
+    if len(expected) != len(got) or any(e is not None and e != g for e, g in zip(expected, got)):
+        hint = ""
+        if None not in expected and math.prod(expected) == math.prod(got):
+            hint = (" (the same number of values per sample: reshape x to "
+                    f"{_shape((None, *expected))})")
+        raise InputError(
+            f"{label}: the model expects inputs of shape {_shape((None, *expected))} but x in "
+            f"{data.name} has shape {tuple(data.x.shape)}{hint}"
+        )
+
+
+def _static_width(net, out_layer, label: str) -> int | None:
+    shape = tuple(net.outputs[0].shape)
+    if len(shape) == 1:
+        return 1
+    if len(shape) != 2:
+        raise InputError(
+            f"{label}: layer {out_layer.name!r} outputs shape {_shape(shape)}; evalcore needs "
+            "one score per class, shape (N, classes)"
+        )
+    return shape[1]
+
+
+def _check_width(width: int, names, data: _Data, label: str, out_name: str) -> None:
+    scores = f"{width} score{'s' if width != 1 else ''} per sample"
+    if names is not None:
+        k = len(names)
+        if (width not in (1, 2)) if k == 2 else (width != k):
+            need = "1 or 2 (binary)" if k == 2 else str(k)
+            raise InputError(
+                f"{label}: layer {out_name!r} gives {scores} but there are {k} classes "
+                f"{list(names)[:10]}; expected {need}"
+            )
+        return
+    y = data.y
+    if y.ndim == 2 and y.shape[1] != 1:
+        if y.shape[1] != width:
+            raise InputError(
+                f"{label}: layer {out_name!r} gives {scores} but y in {data.name} has "
+                f"{y.shape[1]} columns (one per class)"
+            )
+        return
+    if width > 1 and y.dtype.kind in "iuf" and y.size:
+        top = y.max()
+        if np.isfinite(top) and top >= width:
+            raise InputError(
+                f"{label}: layer {out_name!r} gives {scores} but y in {data.name} has the class "
+                f"index {top:g} (expected 0..{width - 1})"
+            )
+
+
+def _activation(layer) -> str | None:
+    """The activation that produced ``layer``'s output, looking behind pass-through layers."""
+    for _ in range(16):
+        kind = type(layer).__name__
+        if kind == "Softmax":
+            return "softmax"
+        try:
+            config = layer.get_config()
+        except Exception:
+            return None
+        activation = config.get("activation") if isinstance(config, dict) else None
+        if isinstance(activation, dict):  # a serialized function
+            activation = activation.get("config")
+        if isinstance(activation, str):
+            return activation
+        if kind not in PASSTHROUGH_LAYERS:
+            return None
+        try:
+            previous = _producer(layer.input)
+        except Exception:  # a layer used more than once has no single input
+            return None
+        if previous is None:
+            return None
+        layer = previous
+    return None
+
+
+def _run(net, x: np.ndarray, batch_size: int, progress, label: str) -> np.ndarray:
+    n = int(x.shape[0])
+    if n == 0:
+        raise InputError(f"{label}: no samples to predict (x is empty)")
+    dtype = np.dtype(getattr(net.inputs[0], "dtype", "float32") or "float32")
+    cast = dtype if dtype.kind == "f" else None
+    scores = None
+    for start in range(0, n, batch_size):
+        stop = min(start + batch_size, n)
+        batch = x[start:stop]
+        if cast is not None and batch.dtype != cast:
+            batch = batch.astype(cast)
+        try:
+            out = np.asarray(net.predict_on_batch(batch))
+        except Exception as error:
+            raise InputError(
+                f"{label}: prediction failed on samples {start}..{stop - 1} ({_one_line(error)})"
+            ) from None
+        if out.ndim == 1:
+            out = out[:, None]
+        if out.ndim != 2 or out.shape[0] != stop - start:
+            raise InputError(
+                f"{label}: the model gave shape {out.shape} for {stop - start} samples; "
+                "expected one row of scores per sample"
+            )
+        if scores is None:
+            scores = np.empty((n, out.shape[1]), dtype=out.dtype)
+        scores[start:stop] = out
+        if progress is not None:
+            progress(stop, n)
+    return scores

@@ -1,0 +1,113 @@
+"""Accuracy explained: which accuracy is which, where the threshold of a logit model is, and why
+a ROC AUC near 1 can sit beside a precision of 0.9."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard import state, thresholds
+from dashboard.widgets import current, global_slider
+from evalcore.decisions import accuracy_variants
+from evalcore.predictions import logit
+
+data = current()
+p = data.predictions
+st.title("Accuracy explained")
+
+st.subheader("Which accuracy is this?")
+if p.task != "multiclass":
+    global_slider(data, "Threshold (probability scale)")
+t = float(st.session_state[state.GLOBAL])
+acc = accuracy_variants(p, t)
+logits = p.conversion == "sigmoid"
+
+rows = [("Keras `metrics=['accuracy']`", acc.keras_accuracy,
+         f"Keras 3 picks `{acc.keras_metric}` for this output shape")]
+if acc.binary_accuracy is not None:
+    rows.append((f"Binary accuracy at {thresholds.describe(data, t)}", acc.binary_accuracy,
+                 "every (sample, label) cell right: score >= threshold"))
+    rows.append(("`keras.metrics.BinaryAccuracy()` (threshold 0.5 on the raw output)",
+                 acc.keras_binary_accuracy,
+                 "on logits this is a probability threshold of 0.6225, not 0.5" if logits
+                 else "the same as above at 0.5 (Keras counts score > 0.5, not >=)"))
+if p.task != "binary":
+    rows.append(("Categorical (argmax) accuracy", acc.categorical_accuracy,
+                 "argmax(scores) == argmax(y_true)" + (
+                     ": for multi-hot labels, is the top label the *first* true label?"
+                     if p.task == "multilabel" else "")))
+if acc.subset_accuracy is not None:
+    rows.append(("Subset accuracy (exact match)", acc.subset_accuracy,
+                 "every label of a sample right at once"))
+    rows.append(("Hamming loss", acc.hamming_loss, "share of wrong cells = 1 - binary accuracy"))
+st.dataframe(pd.DataFrame(rows, columns=["metric", "value", "what it counts"]),
+             hide_index=True, key="accuracy.table",
+             column_config={"value": st.column_config.NumberColumn(format="%.4f")})
+
+if p.task == "multilabel":
+    st.markdown(
+        f"""
+**Multi-label outputs.** With a multi-hot `y_true` of shape (N, {len(p.class_names)}), Keras 3
+resolves `metrics=['accuracy']` by shapes alone to **categorical accuracy**: it compares the
+argmax of the outputs with the argmax of the labels, which for several true labels is the
+first one. That is rarely what a multi-label model should be judged by. Ask for
+`keras.metrics.BinaryAccuracy(threshold=...)` to score every label, and look at subset
+accuracy, Hamming loss and the per-label precision and recall on the Thresholds page.
+"""
+    )
+if logits:
+    st.markdown(
+        f"""
+**Logit outputs.** This model outputs logits (a linear last layer; the scores were converted
+with a sigmoid here). A logit of 0 is a probability of 0.5, so the threshold that matches
+"probability >= 0.5" is **0 on the logits**. `BinaryAccuracy()` keeps its default threshold 0.5
+on whatever it is given, which on logits means probability > 0.6225: here that gives
+{acc.keras_binary_accuracy:.4f} instead of {accuracy_variants(p, 0.5).binary_accuracy:.4f}.
+Use `BinaryAccuracy(threshold=0.0)` for logits. The threshold you chose, {t:.4f}, is logit
+{logit(t):+.4f}.
+"""
+    )
+elif p.task == "multiclass":
+    st.markdown(
+        """
+**Softmax outputs.** Keras reports (sparse) categorical accuracy: the argmax of the scores,
+with no threshold. A per-class threshold does not change it; see the Thresholds page for
+rules that do (abstain, per-class).
+"""
+    )
+
+st.subheader("Why is ROC AUC near 1 while precision is only ~0.9?")
+st.markdown(
+    """
+Each one-vs-rest curve sets one class against all the others, so **negatives outnumber
+positives** (about K - 1 to 1 for K balanced classes). The ROC curve divides false positives
+by the number of negatives, so a small false-positive *rate* can still be many false positives,
+and precision = TP / (TP + FP) feels every one of them. The precision-recall curve and its
+baseline (the prevalence) show it; the table below counts it at the current thresholds.
+"""
+)
+counts = data.curves.counts_at(thresholds.thresholds(data))
+table = pd.DataFrame({
+    "class": data.curves.names,
+    "positives": [s.support for s in data.curves.classes],
+    "negatives": [s.n_negatives for s in data.curves.classes],
+    "negatives per positive": [s.n_negatives / s.support if s.support else np.nan
+                               for s in data.curves.classes],
+    "ROC AUC": [s.roc_auc for s in data.curves.classes],
+    "threshold": counts.thresholds,
+    "FPR": counts.fpr,
+    "false positives": counts.fp,
+    "precision": counts.precision,
+    "recall": counts.recall,
+})
+st.dataframe(table, hide_index=True, key="accuracy.balance", column_config={
+    c: st.column_config.NumberColumn(format="%.4f")
+    for c in ("ROC AUC", "threshold", "FPR", "precision", "recall", "negatives per positive")
+})
+worst = int(np.nanargmax(np.where(np.isfinite(counts.fpr), counts.fp, -1)))
+s = data.curves.classes[worst]
+st.caption(
+    f"For example {s.name!r}: an FPR of {counts.fpr[worst]:.4f} is {int(counts.fp[worst])} false "
+    f"positives among {s.n_negatives} negatives, against {int(counts.tp[worst])} true positives "
+    f"of {s.support}: precision {counts.precision[worst]:.3f}. (These are one-vs-rest counts at "
+    "each class' threshold, not the argmax decision.)"
+)

@@ -1,0 +1,147 @@
+"""Thresholds: the decision rule, global and per-class thresholds, live confusion matrices."""
+
+import numpy as np
+import streamlit as st
+
+from dashboard import state, thresholds, widgets
+from dashboard.data import Dataset
+from evalcore import figures
+
+data = widgets.current()
+st.title("Thresholds")
+
+ARGMAX_NOTE = """
+**Thresholds and the argmax.** A softmax model deployed with `model.predict(x).argmax(1)`
+predicts the top class whatever its score: **a per-class threshold changes nothing** under
+`argmax`. The one-vs-rest ROC and PR curves answer another question for each class: "is this
+sample of class c?", asked at threshold t. Their thresholds act only under a rule that uses
+them: **abstain** (refuse to predict when the top score is below t: fewer, surer predictions)
+or **per-class** (a class may only be predicted when its score clears its own threshold; among
+those the highest wins; if none clears, abstain). What a threshold cannot do is make a
+lower-scoring class win over the top class.
+"""
+
+
+def _pick_from_chart(chart_key: str, trace_classes: dict) -> None:
+    """on_select of a curve: set that class' threshold to the clicked point's."""
+    event = st.session_state.get(chart_key)
+    points = (event or {}).get("selection", {}).get("points", [])
+    for point in points:
+        c = trace_classes.get(point.get("curve_number"))
+        custom = point.get("customdata")
+        value = custom[0] if isinstance(custom, (list, tuple)) and custom else custom
+        if c is None or value is None:
+            continue
+        try:
+            t = float(value)
+        except (TypeError, ValueError):
+            continue
+        if np.isfinite(t):
+            thresholds.set_class_threshold(data, c, t)
+            return
+
+
+def _clickable(fig, key: str) -> None:
+    trace_classes = {i: trace.meta for i, trace in enumerate(fig.data)
+                     if isinstance(trace.meta, int)}
+    st.plotly_chart(fig, key=key, on_select=lambda: _pick_from_chart(key, trace_classes),
+                    selection_mode="points")
+
+
+@st.fragment
+def live(data: Dataset) -> None:
+    p = data.predictions
+    rule = widgets.rule_selector(data)
+    names = data.curves.names
+    c = names.index(st.session_state[state.CLASS]) if st.session_state.get(state.CLASS) in names else 0
+    if rule == "argmax":
+        st.info("argmax uses no threshold: the matrix below is what the deployed model does. "
+                "Choose abstain or per-class to act on thresholds.", icon=":material/info:")
+    else:
+        cols = st.columns(2)
+        with cols[0]:
+            widgets.global_slider(data, "Threshold" if rule in ("abstain", "binary")
+                                  else "Threshold (all classes)")
+        if thresholds.uses_class_thresholds(rule) and p.task != "binary":
+            with cols[1]:
+                c = widgets.class_selector(data)
+                widgets.class_slider(data, c)
+                overrides = st.session_state.get(state.PER_CLASS, {})
+                if overrides:
+                    st.caption("Own thresholds: " + ", ".join(
+                        f"{n} {thresholds.describe(data, t)}" for n, t in overrides.items()))
+                    st.button("Reset every class to the global threshold",
+                              on_click=widgets.reset_class_thresholds, key="thr.reset")
+        if thresholds.uses_class_thresholds(rule):
+            with st.expander("Set a threshold from an objective", expanded=False):
+                widgets.objective_controls(data, c)
+
+    decision = thresholds.decision(data)
+    thresholds.sync_url(data)
+    t = thresholds.thresholds(data)
+    counts = data.curves.counts_at(t)
+
+    m = st.columns(4)
+    m[0].metric("Accuracy", f"{decision.accuracy:.4f}",
+                help="Abstained samples count as wrong.")
+    m[1].metric("Coverage", f"{decision.coverage:.2%}")
+    m[2].metric("Accuracy on covered", "n/a" if decision.covered_accuracy is None
+                else f"{decision.covered_accuracy:.4f}")
+    if decision.multilabel is not None:
+        m[3].metric("Subset accuracy", f"{decision.multilabel.subset_accuracy:.4f}")
+
+    st.caption("Click a point on a curve to set that class' threshold to it.")
+    left, right = st.columns(2)
+    shown = [data.curves.names.index(n) for n in st.session_state.get(state.SHOWN) or []
+             if n in data.curves.names] or list(range(min(10, len(data.curves.names))))
+    with left:
+        _clickable(figures.roc_figure(data.curves, classes=shown, counts=counts,
+                                      show_micro=False, show_macro=False), "thr.roc")
+    with right:
+        _clickable(figures.pr_figure(data.curves, classes=shown, counts=counts,
+                                     show_micro=False), "thr.pr")
+
+    if decision.matrix is not None:
+        st.subheader("Confusion matrix")
+        widget = state.persistent(state.NORMALIZE, "counts")
+        norm = st.radio("Show", ["counts", "rows (recall)", "columns (precision)"], key=widget,
+                        on_change=state.save, args=(state.NORMALIZE,), horizontal=True)
+        normalize = {"counts": None, "rows (recall)": "true", "columns (precision)": "pred"}[norm]
+        table_tab, heatmap_tab = st.tabs(["Table", "Heatmap"])
+        with table_tab, st.container(key="confusion-matrix"):
+            table = widgets.confusion_table(decision, normalize)
+            st.table(table if normalize is None else table.style.format("{:.1%}", na_rep=""))
+        with heatmap_tab:
+            st.plotly_chart(figures.confusion_figure(
+                decision.matrix, decision.labels, decision.predicted_labels, normalize=normalize),
+                key="thr.heatmap")
+
+    st.subheader("Per class" if p.task != "multilabel" else "Per label")
+    names = list(decision.counts.names)
+    frame = decision.counts
+    with st.container(key="class-metrics"):
+        st.table(_metrics_frame(frame))
+    if p.task != "binary":
+        i = names.index(data.curves.names[c])
+        st.caption(f"One-vs-rest counts of {names[i]} under this rule:")
+        with st.container(key="class-2x2"):
+            st.table(widgets.counts_2x2(frame, i))
+    st.subheader(f"Metrics against the threshold: {data.curves.names[c]}")
+    st.plotly_chart(figures.threshold_metrics_figure(data.curves, c, threshold=float(t[c])),
+                    key="thr.metrics")
+
+
+def _metrics_frame(counts):
+    import pandas as pd
+
+    return pd.DataFrame({
+        "TP": counts.tp, "FP": counts.fp, "FN": counts.fn, "TN": counts.tn,
+        "precision": counts.precision, "recall": counts.recall, "F1": counts.f1,
+        "specificity": counts.specificity,
+    }, index=list(counts.names)).style.format(
+        {k: "{:.4f}" for k in ("precision", "recall", "F1", "specificity")}, na_rep="n/a")
+
+
+if data.predictions.task == "multiclass":
+    st.markdown(ARGMAX_NOTE)
+live(data)
