@@ -11,7 +11,7 @@ $(PY):
 	$(PY) -m pip install -q --upgrade pip
 
 install: $(PY)
-	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q -e '.[keras]'
 
 install-test: $(PY)
 	$(PY) -m pip install -q -e '.[test]'

@@ -8,7 +8,7 @@ from dashboard import state
 from dashboard.data import Dataset, Source, content_key, dataset, demo_source, load_source
 from evalcore import demos
 from evalcore.errors import InputError
-from evalcore.io import FORMATS, Mapping, NamedBytes
+from evalcore.io import FORMATS, Mapping, NamedBytes, read_table
 from evalcore.predictions import SCORE_KINDS, TASKS
 
 KINDS = {"demo": "Built-in demo", "file": "Prediction file", "model": "Keras model + data"}
@@ -93,7 +93,7 @@ def _try_to_use(source: Source, mapping: Mapping) -> None:
     request = (source.key, repr(mapping))
     failed = st.session_state.get(state.FAILED)
     if failed and failed[0] == request:
-        st.error(failed[1], icon=":material/error:")
+        _show_failure(source, failed[1])
         return
     bar = st.progress(0.0, text="Predicting ...") if source.kind == "model" else None
 
@@ -115,7 +115,14 @@ def _try_to_use(source: Source, mapping: Mapping) -> None:
         if bar is not None:
             bar.empty()
     st.session_state[state.FAILED] = (request, message.splitlines()[0])
-    st.error(message.splitlines()[0], icon=":material/error:")
+    _show_failure(source, message.splitlines()[0])
+
+
+def _show_failure(source: Source, message: str) -> None:
+    st.error(message, icon=":material/error:")
+    if source.kind == "file":
+        with st.expander("Map the columns of this file"):
+            _override_form("failed", source.key, _columns_of(source))
 
 
 def _selectors(p) -> tuple[str | None, str | None]:
@@ -142,25 +149,54 @@ def _detection(data: Dataset) -> None:
         st.write(layout.describe(p))
         for note in p.notes:
             st.caption(note)
-        with st.form("overrides", border=False):
-            columns = list(layout.columns)
-            label = score_columns = None
-            if columns:
-                label = st.selectbox("Label column", [DETECTED, *columns])
-                score_columns = st.multiselect(
-                    "Score columns", columns, default=list(layout.score_columns)
-                )
-            classes = st.text_input("Class names, comma-separated, in score-column order")
-            task = st.selectbox("Task", [DETECTED, *TASKS])
-            kind = st.selectbox("Score kind", [DETECTED, *SCORE_KINDS])
-            if st.form_submit_button("Apply"):
-                mapping = Mapping(
-                    label_column=None if label in (None, DETECTED) else label,
-                    score_columns=tuple(score_columns)
-                    if score_columns and tuple(score_columns) != layout.score_columns else None,
-                    class_names=tuple(c.strip() for c in classes.split(",")) if classes.strip() else None,
-                    task=None if task == DETECTED else task,
-                    score_kind=None if kind == DETECTED else kind,
-                )
-                st.session_state[state.MAPPING] = (data.source.key, mapping)
-                st.rerun()
+        _override_form("active", data.source.key, layout.columns, layout.score_columns,
+                       data.mapping)
+
+
+def _override_form(
+    role: str, source_key: str, columns: tuple[str, ...], detected: tuple[str, ...] = (),
+    current: Mapping = Mapping(),
+) -> None:
+    """Overrides of the detection for one source (``role``: "active" or "failed"); applied
+    together on submit. Widgets are keyed by the source and its mapping, so that they start
+    from the mapping in use."""
+    prefix = f"map.{role}.{content_key((NamedBytes(source_key, repr(current).encode()),))[:8]}"
+    with st.form(f"overrides-{role}", border=False):
+        label = score_columns = None
+        if columns:
+            labels = [DETECTED, *columns]
+            label = st.selectbox("Label column", labels, key=f"{prefix}.label",
+                                 index=_index(labels, current.label_column))
+            score_columns = st.multiselect("Score columns", columns, default=list(detected),
+                                           key=f"{prefix}.scores")
+        classes = st.text_input("Class names, comma-separated, in score-column order",
+                                key=f"{prefix}.classes", value=",".join(current.class_names or ()))
+        tasks, kinds = [DETECTED, *TASKS], [DETECTED, *SCORE_KINDS]
+        task = st.selectbox("Task", tasks, key=f"{prefix}.task", index=_index(tasks, current.task))
+        kind = st.selectbox("Score kind", kinds, key=f"{prefix}.kind",
+                            index=_index(kinds, current.score_kind))
+        if st.form_submit_button("Apply"):
+            mapping = Mapping(
+                label_column=None if label in (None, DETECTED) else label,
+                score_columns=tuple(score_columns)
+                if score_columns and tuple(score_columns) != tuple(detected) else None,
+                class_names=tuple(c.strip() for c in classes.split(",")) if classes.strip() else None,
+                task=None if task == DETECTED else task,
+                score_kind=None if kind == DETECTED else kind,
+            )
+            st.session_state[state.MAPPING] = (source_key, mapping)
+            st.rerun()
+
+
+def _index(options: list, value) -> int:
+    return options.index(value) if value in options else 0
+
+
+def _columns_of(source: Source) -> tuple[str, ...]:
+    """The columns of a table that failed to load, so that the user can map them."""
+    if source.kind != "file" or len(source.files) != 1:
+        return ()
+    try:
+        return tuple(read_table(source.files[0]).columns)
+    except InputError:
+        return ()

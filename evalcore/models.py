@@ -13,7 +13,6 @@ TensorFlow/Keras are imported lazily, inside the functions that need them.
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import math
 import os
@@ -25,33 +24,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import numpy as np
 
 from evalcore.errors import InputError
+from evalcore.io import NamedBytes, Source, read_npz, read_table
 from evalcore.predictions import Predictions, ScoreKind
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
 
-@dataclass(frozen=True)
-class NamedBytes:
-    """Uploaded file content with its original file name."""
-
-    name: str  # original file name, used for the extension and in messages
-    data: bytes
-
-
-Source = Union[str, Path, NamedBytes]
-
-
-def _is_named_bytes(source: Any) -> bool:
-    """NamedBytes, or an equivalent upload object (``name`` and ``data``, e.g. evalcore.io's)."""
-    return isinstance(source, NamedBytes) or (
-        not isinstance(source, (str, Path)) and hasattr(source, "name") and hasattr(source, "data")
-    )
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 #: feature tables, read by evalcore.io.read_table
@@ -126,6 +110,15 @@ def load_model(source: Source) -> keras.Model:
     return model
 
 
+@dataclass(frozen=True, eq=False)
+class ModelPredictions:
+    """What :func:`predict_raw` returns: the validated predictions and the model's outputs as
+    computed, (N, C) in the model's dtype, before any logit conversion (to write logits)."""
+
+    predictions: Predictions
+    raw_scores: np.ndarray
+
+
 def predict(
     model_source: Source | keras.Model,
     data_source: Source,
@@ -147,6 +140,23 @@ def predict(
     The output layer's activation gives the score kind (softmax/sigmoid -> probabilities,
     linear -> logits; otherwise detected from the values).
     """
+    return predict_raw(
+        model_source, data_source, label_column=label_column, layer=layer,
+        batch_size=batch_size, progress=progress, class_names=class_names,
+    ).predictions
+
+
+def predict_raw(
+    model_source: Source | keras.Model,
+    data_source: Source,
+    *,
+    label_column: str | None = None,
+    layer: str | None = None,
+    batch_size: int = 256,
+    progress: Callable[[int, int], None] | None = None,
+    class_names: Sequence[str] | None = None,
+) -> ModelPredictions:
+    """:func:`predict`, also returning the model's raw outputs (e.g. the logits)."""
     if (
         isinstance(batch_size, bool)
         or not isinstance(batch_size, (int, np.integer))
@@ -219,10 +229,18 @@ def predict(
         kind, "score kind detected from the values"
     )
     notes.insert(0, f"Keras model {model_name}: {what} ({act}, {units}) -> {outcome}")
-    return dataclasses.replace(result, notes=result.notes + tuple(notes))
+    result = dataclasses.replace(result, notes=result.notes + tuple(notes))
+    return ModelPredictions(predictions=result, raw_scores=scores)
 
 
 # ----------------------------------------------------------------------------- sources
+
+
+def _is_named_bytes(source: Any) -> bool:
+    """NamedBytes, or an equivalent upload object (``name`` and ``data``, e.g. evalcore.io's)."""
+    return isinstance(source, NamedBytes) or (
+        not isinstance(source, (str, Path)) and hasattr(source, "name") and hasattr(source, "data")
+    )
 
 
 def _label(source: Any) -> str:
@@ -491,37 +509,13 @@ def _read_data(source: Source, label_column: str | None) -> _Data:
 
 
 def _read_npz(source: Source, label: str) -> _Data:
-    if _is_named_bytes(source):
-        handle: Any = io.BytesIO(bytes(source.data))
-        head = bytes(source.data[:6])
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise InputError(f"{label}: no such file")
-        handle = path
-        with path.open("rb") as file:
-            head = file.read(6)
-    if head.startswith(b"\x93NUMPY"):
-        raise InputError(f"{label}: holds a single array (.npy), expected an .npz archive")
-    if not head.startswith(b"PK"):
-        raise InputError(f"{label}: not an .npz archive (a zip of .npy arrays)")
-    try:
-        with np.load(handle, allow_pickle=False) as archive:
-            missing = [key for key in ("x", "y") if key not in archive.files]
-            if missing:
-                raise InputError(
-                    f"{label}: missing array {missing[0]!r}; found {sorted(archive.files)}, "
-                    "expected 'x', 'y' and optionally 'class_names'"
-                )
-            arrays = {k: archive[k] for k in ("x", "y", "class_names") if k in archive.files}
-    except InputError:
-        raise
-    except ValueError as error:  # object arrays refused by allow_pickle=False, bad headers
+    arrays = read_npz(source)
+    missing = [key for key in ("x", "y") if key not in arrays]
+    if missing:
         raise InputError(
-            f"{label}: cannot read as NumPy arrays without unpickling ({_one_line(error)})"
-        ) from None
-    except Exception as error:  # BadZipFile, OSError, EOFError, zlib.error
-        raise InputError(f"{label}: not a readable .npz file ({_one_line(error)})") from None
+            f"{label}: missing array {missing[0]!r}; found {sorted(arrays)}, "
+            "expected 'x', 'y' and optionally 'class_names'"
+        )
     x, y = arrays["x"], arrays["y"]
     if x.dtype.kind not in "biuf":
         raise InputError(f"{label}: x must be numeric, got values of type {x.dtype}")
@@ -546,13 +540,7 @@ def _read_npz(source: Source, label: str) -> _Data:
 def _read_table(source: Source, label: str, label_column: str | None) -> _Data:
     from pandas.api import types
 
-    from evalcore import io as evalcore_io
-
-    reader_source: Any = source
-    io_named = getattr(evalcore_io, "NamedBytes", NamedBytes)
-    if _is_named_bytes(source) and not isinstance(source, io_named):
-        reader_source = io_named(name=source.name, data=bytes(source.data))
-    frame = evalcore_io.read_table(reader_source)
+    frame = read_table(source)
     columns = [str(c) for c in frame.columns]
     if label_column is None:
         raise InputError(

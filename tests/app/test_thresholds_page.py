@@ -1,0 +1,108 @@
+"""Thresholds page: sliders, rules and the URL change the matrix to exactly the engine's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dashboard import state
+from evalcore import demos
+from evalcore.decisions import confusion
+from tests.app.conftest import assert_clean, open_app
+
+DIGITS = demos.load_demo("digits").select()  # the app's default: the test split
+
+
+def matrix_on_page(at) -> np.ndarray:
+    """The confusion-matrix table (counts) shown on the page."""
+    table = next(t for t in at.table if "abstained" in t.value.columns or "zero" in t.value.columns)
+    return table.value.to_numpy(dtype=np.int64)
+
+
+def test_demo_renders_with_the_argmax_matrix():
+    at = open_app("thresholds")
+    assert at.title[0].value == "Thresholds"
+    expected = confusion(DIGITS, "argmax").matrix
+    assert np.array_equal(matrix_on_page(at), expected)
+
+
+@pytest.mark.parametrize("t", [0.35, 0.6, 0.9])
+def test_moving_the_abstain_slider_gives_the_engines_matrix(t):
+    at = open_app("thresholds")
+    at.radio(key=state.widget_key(state.RULE)).set_value("abstain").run()
+    before = matrix_on_page(at)
+    at.slider(key=state.widget_key(state.GLOBAL)).set_value(t).run()
+    assert_clean(at)
+    expected = confusion(DIGITS, "abstain", t)
+    shown = matrix_on_page(at)
+    assert shown.shape == (10, 11)  # K x (K + abstained)
+    assert np.array_equal(shown, expected.matrix)
+    assert not np.array_equal(shown, before) or t == 0.5
+
+
+def test_rule_selector_changes_the_matrix_shape():
+    at = open_app("thresholds")
+    assert matrix_on_page(at).shape == (10, 10)
+    at.radio(key=state.widget_key(state.RULE)).set_value("per-class").run()
+    assert matrix_on_page(at).shape == (10, 11)
+    at.radio(key=state.widget_key(state.RULE)).set_value("argmax").run()
+    assert matrix_on_page(at).shape == (10, 10)
+
+
+def test_per_class_slider_sets_one_class_threshold():
+    at = open_app("thresholds")
+    at.radio(key=state.widget_key(state.RULE)).set_value("per-class").run()
+    at.selectbox(key=state.widget_key(state.CLASS)).set_value("three").run()
+    at.slider(key=f"{state.PER_CLASS}.three").set_value(0.85).run()
+    assert_clean(at)
+    t = np.full(10, 0.5)
+    t[3] = 0.85
+    assert np.array_equal(matrix_on_page(at), confusion(DIGITS, "per-class", t).matrix)
+    assert at.session_state[state.PER_CLASS] == {"three": 0.85}
+
+
+def test_query_parameters_restore_rule_and_thresholds():
+    at = open_app("thresholds", {"demo": "digits", "rule": "per-class", "t": "0.3", "ct": "three:0.8"})
+    assert at.radio(key=state.widget_key(state.RULE)).value == "per-class"
+    assert at.slider(key=state.widget_key(state.GLOBAL)).value == pytest.approx(0.3)
+    t = np.full(10, 0.3)
+    t[3] = 0.8
+    assert np.array_equal(matrix_on_page(at), confusion(DIGITS, "per-class", t).matrix)
+    # the whole view is written back to the URL, ready to share
+    params = dict(at.query_params)
+    assert params["rule"] == "per-class" and params["ct"] == "three:0.8"
+    assert params["demo"] == "digits" and params["split"] == "test" and params["class"] == "zero"
+
+
+def test_moving_a_slider_writes_the_url():
+    at = open_app("thresholds")
+    at.radio(key=state.widget_key(state.RULE)).set_value("abstain").run()
+    at.slider(key=state.widget_key(state.GLOBAL)).set_value(0.72).run()
+    assert dict(at.query_params)["t"] == "0.72"
+    assert dict(at.query_params)["rule"] == "abstain"
+
+
+def test_objective_button_sets_the_threshold_from_the_engine():
+    from evalcore import compute_curves
+    from evalcore.operating import operating_point
+
+    at = open_app("thresholds")
+    at.radio(key=state.widget_key(state.RULE)).set_value("per-class").run()
+    at.selectbox(key=state.widget_key(state.CLASS)).set_value("eight").run()
+    at.selectbox(key="thr.objective").set_value("f1").run()
+    at.button(key="thr.objective_apply").click().run()
+    assert_clean(at)
+    expected = operating_point(compute_curves(DIGITS), "eight", "f1").threshold
+    assert at.session_state[state.PER_CLASS]["eight"] == expected
+
+
+def test_multilabel_shows_per_label_counts_and_no_matrix():
+    at = open_app("thresholds")
+    at.sidebar.selectbox(key=state.DEMO).set_value("multilabel").run()
+    assert_clean(at)
+    p = demos.load_demo("multilabel").select()
+    expected = confusion(p, "multilabel", 0.5).counts
+    table = next(t for t in at.table if "TP" in t.value.columns)
+    assert table.value["TP"].tolist() == expected.tp.tolist()
+    assert table.value["FP"].tolist() == expected.fp.tolist()
+    assert not any("abstained" in t.value.columns for t in at.table)
