@@ -8,13 +8,15 @@ slider). ``st.cache_resource`` returns the shared objects: nothing here may muta
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable
 
 import streamlit as st
 
 from evalcore import CurveSet, Predictions, compute_curves, demos
-from evalcore.io import Loaded, Mapping, NamedBytes, load
+from evalcore.io import Layout, Loaded, Mapping, NamedBytes, load
 
 
 @dataclass(frozen=True)
@@ -60,35 +62,54 @@ def demo_source(name: str) -> Source:
     return Source("demo", name, demos.DESCRIPTIONS.get(name, name))
 
 
+MODEL_RUNS = 4  # Keras predictions kept
+
+
 @st.cache_resource(max_entries=6, show_spinner="Reading the data ...")
-def _load(
-    source_key: str, mapping_key: str, _source: Source, _mapping: Mapping,
-    _progress: Callable[[int, int], None] | None = None,
-) -> Loaded:
+def _load(source_key: str, mapping_key: str, _source: Source, _mapping: Mapping) -> Loaded:
     if _source.kind == "demo":
         return demos.load_demo(_source.key, _mapping)
-    if _source.kind == "model":
-        from evalcore import models  # TensorFlow only when a model is given
-        from evalcore.io import Layout
-
-        model, data = _source.files
-        predictions = models.predict(
-            model, data, label_column=_source.label_column, layer=_source.layer,
-            progress=_progress,
-        )
-        layout = Layout(
-            file=f"{model.name} on {data.name}", format="keras",
-            n_rows=predictions.n_samples, labels=_source.label_column or "array y",
-        )
-        return Loaded(predictions, layout)
     return load(list(_source.files), _mapping)
+
+
+@st.cache_resource
+def _model_runs() -> tuple[OrderedDict, threading.Lock]:
+    """Keras predictions by content: a bounded store shared by sessions. (Not a cached
+    function, because the run draws a progress bar, which a cached function cannot.)"""
+    return OrderedDict(), threading.Lock()
+
+
+def _run_model(source: Source, progress: Callable[[int, int], None] | None) -> Loaded:
+    from evalcore import models  # TensorFlow only when a model is given
+
+    store, lock = _model_runs()
+    with lock:
+        if source.key in store:
+            store.move_to_end(source.key)
+            return store[source.key]
+    model, data = source.files
+    predictions = models.predict(
+        model, data, label_column=source.label_column, layer=source.layer, progress=progress,
+    )
+    layout = Layout(
+        file=f"{model.name} on {data.name}", format="keras",
+        n_rows=predictions.n_samples, labels=source.label_column or "array y",
+    )
+    loaded = Loaded(predictions, layout)
+    with lock:
+        store[source.key] = loaded
+        while len(store) > MODEL_RUNS:
+            store.popitem(last=False)
+    return loaded
 
 
 def load_source(
     source: Source, mapping: Mapping, progress: Callable[[int, int], None] | None = None
 ) -> Loaded:
     """The whole file, read once per content and mapping (InputError on bad input)."""
-    return _load(source.key, repr(mapping), source, mapping, progress)
+    if source.kind == "model":
+        return _run_model(source, progress)
+    return _load(source.key, repr(mapping), source, mapping)
 
 
 @st.cache_resource(max_entries=24, show_spinner="Computing the curves ...")
