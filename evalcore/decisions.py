@@ -135,10 +135,23 @@ def confusion(
         top, best = p.top_score, p.top_class
         predicted = np.where(top >= threshold_in_dtype(t[0], top.dtype), best, n_columns)
         return _from_predicted(p, rule, predicted, t, abstains=True)
-    cleared = p.scores >= threshold_in_dtype(t, p.scores.dtype)
-    masked = np.where(cleared, p.scores, -np.inf)
-    predicted = np.where(cleared.any(axis=1), masked.argmax(axis=1), n_columns)
-    return _from_predicted(p, rule, predicted, t, abstains=True)
+    return _from_predicted(p, rule, _per_class_predictions(p, t), t, abstains=True)
+
+
+def _per_class_predictions(p: Predictions, t: np.ndarray) -> np.ndarray:
+    """The top class among those clearing their own threshold, else K (abstain). A row whose
+    top class clears its threshold predicts it (it is the highest of those that clear): only
+    the other rows need a scan of every class."""
+    k = p.scores.shape[1]
+    key = threshold_in_dtype(t, p.scores.dtype)
+    predicted = p.top_class.copy()
+    rest = np.flatnonzero(p.top_score < key[p.top_class])
+    if rest.size:
+        scores = p.scores[rest]
+        cleared = scores >= key
+        masked = np.where(cleared, scores, np.array(-np.inf, dtype=scores.dtype))
+        predicted[rest] = np.where(cleared.any(axis=1), masked.argmax(axis=1), k)
+    return predicted
 
 
 def _from_predicted(

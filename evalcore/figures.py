@@ -21,7 +21,8 @@ dicts with ``curve_number`` and ``point_index``, so a point maps to::
 
 :func:`selected_thresholds` does exactly this for a list of points. It reads the threshold
 from the figure on the server, not from the event's own ``customdata`` copy, which went
-through the browser (``inf`` comes back as ``null`` and typed-array rows as objects).
+through the browser: ``inf`` comes back as ``null``, and a row of a typed (base64) array as an
+object, ``{"0": threshold, "1": TP, ...}`` (seen with Streamlit 1.67), not a list.
 Curve traces are drawn as ``lines+markers`` with markers transparent until selected: plotly.js
 selects nothing on a lines-only trace.
 
@@ -246,9 +247,9 @@ def _customdata(curve: PlotCurve, logit: bool) -> np.ndarray:
 
 
 def _hover(label: str, x: str, y: str, logit: bool) -> str:
-    logit_part = " (logit %{customdata[5]:.4g})" if logit else ""
+    logit_part = " (logit %{customdata[5]:.4~g})" if logit else ""
     return (
-        f"<b>{label}</b><br>threshold %{{customdata[0]:.6g}}{logit_part}<br>"
+        f"<b>{label}</b><br>threshold %{{customdata[0]:.6~g}}{logit_part}<br>"
         f"{x} %{{x:.3f}} · {y} %{{y:.3f}}<br>"
         "TP %{customdata[1]:,} · FP %{customdata[2]:,}<br>"
         "FN %{customdata[3]:,} · TN %{customdata[4]:,}<extra></extra>"
@@ -276,6 +277,7 @@ def _operating_points(curves: CurveSet, counts: Counts, shown: np.ndarray, rows:
         mode="markers", name="operating points", legendgroup="operating points",
         marker=dict(size=12, color=[class_color(c) for c in shown], symbol="circle",
                     line=dict(color="white", width=1.5)),
+        unselected=dict(marker=dict(opacity=1)),  # stay visible while a curve point is selected
         hovertext=text, hovertemplate="%{hovertext}<extra></extra>",
     )
 
@@ -322,7 +324,7 @@ def threshold_metrics_figure(curves: CurveSet, c: int, *, threshold: float | Non
         extra = (" · TP %{customdata[1]:,} · FP %{customdata[2]:,} · FN %{customdata[3]:,}"
                  " · TN %{customdata[4]:,}") if first else ""
         if first and logit:
-            extra += "<br>logit of threshold %{customdata[5]:.4g}"
+            extra += "<br>logit of threshold %{customdata[5]:.4~g}"
         data.append(_scatter(
             x=x, y=values[key].astype(np.float32), customdata=full if first else full[:, :1],
             mode="lines+markers", name=label, meta=int(c), line=dict(color=color, width=2,
@@ -332,8 +334,8 @@ def threshold_metrics_figure(curves: CurveSet, c: int, *, threshold: float | Non
             hovertemplate=f"{label} %{{y:.3f}}{extra}<extra></extra>",
         ))
     fig = _figure(data, _layout(hovermode="x unified"))
-    fig.update_xaxes(title_text=f"Threshold (score ≥ t predicts {curves.names[c]})",
-                     range=_UNIT, hoverformat=".6g")
+    fig.update_xaxes(title_text=f"Threshold (score ≥ t predicts {_esc(curves.names[c])})",
+                     range=_UNIT, hoverformat=".6~g")
     fig.update_yaxes(title_text="Rate", range=_UNIT)
     _threshold_line(fig, threshold)
     return fig
@@ -399,8 +401,8 @@ def score_histogram_figure(histogram: ScoreHistogram, *, threshold: float | None
                           "(%{customdata[1]:.1%})<extra></extra>",
         ))
     fig = _figure(data, _layout(barmode="overlay", bargap=0,
-                                              margin=dict(l=60, r=10, t=60, b=50)))
-    fig.update_xaxes(title_text=f"Score of {h.name}", range=[0, 1])
+                                margin=dict(l=60, r=10, t=40, b=50)))
+    fig.update_xaxes(title_text=f"Score of {name}", range=[0, 1])
     fig.update_yaxes(title_text="Share of the group" if normalize else "Samples",
                      tickformat=".0%" if normalize else ",")
     fig.update_layout(legend=dict(orientation="h", x=0, y=1.02, xanchor="left",
@@ -558,7 +560,8 @@ def _threshold_line(fig: go.Figure, threshold: float | None) -> None:
                                                                dash="dash"))],
         annotations=[*fig.layout.annotations, dict(x=t, y=1, xref="x", yref="paper",
                                                    text=f"t = {t:.4g}", showarrow=False,
-                                                   xanchor="left", yanchor="bottom",
+                                                   xanchor="left", yanchor="top", xshift=3,
+                                                   bgcolor="rgba(255,255,255,0.8)",
                                                    font=dict(size=11))],
     )
 
@@ -625,3 +628,35 @@ def _fmt(value: float | None) -> str:
 
 def _esc(text: str) -> str:
     return html.escape(str(text), quote=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# live updates: move what a threshold changes, keep the curves
+
+
+def move_operating_points(fig: go.Figure, curves: CurveSet, counts: Counts) -> go.Figure:
+    """Move the operating-point markers of a :func:`roc_figure` or :func:`pr_figure` to
+    ``counts`` in place (the curves stay: a slider move re-validates a few points, not the
+    curves). The figure's kind is told by its x axis title."""
+    index = next((i for i, t in enumerate(fig.data) if t.name == "operating points"), None)
+    if index is None:
+        return fig
+    shown = np.asarray(fig.data[index].customdata, dtype=np.float64)[:, -1].astype(np.int64)
+    rows = _counts_rows(curves, counts)[shown]
+    roc = fig.layout.xaxis.title.text == "False positive rate"
+    x = counts.fpr[rows] if roc else counts.recall[rows]
+    y = counts.recall[rows] if roc else counts.precision[rows]
+    names = ("FPR", "TPR") if roc else ("recall", "precision")
+    new = _operating_points(curves, counts, shown, rows, x, y, *names)
+    fig.data[index].update(x=new["x"], y=new["y"], customdata=new["customdata"],
+                           hovertext=new["hovertext"])
+    return fig
+
+
+def move_threshold_line(fig: go.Figure, threshold: float | None) -> go.Figure:
+    """Move the dashed threshold line of a figure drawn with one, in place."""
+    fig.layout.shapes = [s for s in fig.layout.shapes if s.line.dash != "dash"]
+    fig.layout.annotations = [a for a in fig.layout.annotations
+                              if not str(a.text).startswith("t = ")]
+    _threshold_line(fig, threshold)
+    return fig

@@ -253,7 +253,9 @@ def _read_parquet(data: bytes, name: str) -> pa.Table:
     if not data.startswith(b"PAR1"):
         raise InputError(f"{name}: not a Parquet file (it does not start with PAR1)")
     try:
-        table = pq.read_table(pa.BufferReader(data))
+        # ParquetFile, not read_table: the dataset layer refuses duplicate column names with
+        # a cryptic "Multiple matches for FieldRef" before ours can name them
+        table = pq.ParquetFile(pa.BufferReader(data)).read()
         table.validate(full=True)  # e.g. invalid UTF-8 in a string column, found here, not later
     except (pa.ArrowException, OSError, ValueError) as error:
         raise InputError(f"{name}: cannot read as Parquet ({_first_line(error)})") from None
@@ -289,14 +291,15 @@ def _read_text_table(data: bytes, name: str, fmt: str) -> pa.Table:
             )
         except (pa.ArrowException, ValueError) as error:
             message = _first_line(error)
-            if "Empty CSV file" in message:
-                raise InputError(f"{name}: empty file") from None
+            if "Empty CSV file" in message:  # also a lone header line without a newline
+                what = "has a header but no data rows" if data.strip() else "empty file"
+                raise InputError(f"{name}: {what}") from None
             raise InputError(f"{name}: cannot read as {fmt.upper()} ({message})") from None
-        if bad_rows:
-            row = bad_rows[0]
-            where = f"line {_line_of(data, row)}"
+        if bad_rows:  # the first in the file: threaded parsing may report blocks out of order
+            located = [(_line_of(data, r), r) for r in bad_rows[:50]]
+            line, row = min(located, key=lambda item: item[0] if isinstance(item[0], int) else 1 << 62)
             raise InputError(
-                f"{name}: {where} has {row.actual_columns} fields, expected "
+                f"{name}: line {line} has {row.actual_columns} fields, expected "
                 f"{row.expected_columns} (as the header)"
             )
         # invalid UTF-8 comes back as binary columns: read the file again as Latin-1
@@ -377,9 +380,14 @@ def table_predictions(
     used |= set(score_columns)
 
     if mapping.class_names is not None:
+        detected = class_names
         score_columns, class_names = _apply_class_order(
             score_columns, class_names, list(mapping.class_names), name
         )
+        if indicators and sorted(class_names) != sorted(detected):
+            # renamed: each indicator column goes with its class's score column
+            indicators = {new: indicators[old] for old, new in zip(detected, class_names)
+                          if old in indicators}
     scores = _score_matrix(frame, score_columns, name, where)
     score_kind = mapping.score_kind or ("logit" if prefixes == {"logit_"} else None)
 
@@ -784,10 +792,16 @@ def _line_of(data: bytes, row) -> int | str:
     """The 1-based line of a row pyarrow refused (it does not count lines when threaded)."""
     if row.number and row.number > 0:
         return row.number
+    if not row.text:
+        return "?"
     for encoding in ("utf-8", "latin-1"):
-        at = data.find(row.text.encode(encoding, errors="replace")) if row.text else -1
-        if at >= 0:
-            return data.count(b"\n", 0, at) + 1
+        needle = row.text.encode(encoding, errors="replace")
+        at = data.find(needle)
+        while at >= 0:  # a whole line, not the start of a longer one ("b,0.6" in "b,0.6,0.4")
+            end = at + len(needle)
+            if (at == 0 or data[at - 1:at] == b"\n") and data[end:end + 1] in (b"", b"\n", b"\r"):
+                return data.count(b"\n", 0, at) + 1
+            at = data.find(needle, at + 1)
     return "?"
 
 

@@ -22,29 +22,34 @@ lower-scoring class win over the top class.
 """
 
 
-def _pick_from_chart(chart_key: str, trace_classes: dict) -> None:
+FIGURES = "thr.figures"  # this session's figures of the tuned class: only markers move
+
+
+def _live_figure(kind: str, data: Dataset, c: int, build, move):
+    """The figure of class ``c`` built once per dataset and class, then moved in place."""
+    key = (kind, data.key, c)
+    store = st.session_state.setdefault(FIGURES, {})
+    if key not in store:
+        for old in [k for k in store if k[0] == kind]:  # one figure of each kind
+            del store[old]
+        store[key] = build()
+    else:
+        move(store[key])
+    return store[key]
+
+
+def _pick_from_chart(chart_key: str, fig) -> None:
     """on_select of a curve: set that class' threshold to the clicked point's."""
-    event = st.session_state.get(chart_key)
-    points = (event or {}).get("selection", {}).get("points", [])
-    for point in points:
-        c = trace_classes.get(point.get("curve_number"))
-        custom = point.get("customdata")
-        value = custom[0] if isinstance(custom, (list, tuple)) and custom else custom
-        if c is None or value is None:
-            continue
-        try:
-            t = float(value)
-        except (TypeError, ValueError):
-            continue
+    event = st.session_state.get(chart_key) or {}
+    points = event.get("selection", {}).get("points", [])
+    for c, t in figures.selected_thresholds(fig, points):
         if np.isfinite(t):
             thresholds.set_class_threshold(data, c, t)
             return
 
 
 def _clickable(fig, key: str) -> None:
-    trace_classes = {i: trace.meta for i, trace in enumerate(fig.data)
-                     if isinstance(trace.meta, int)}
-    st.plotly_chart(fig, key=key, on_select=lambda: _pick_from_chart(key, trace_classes),
+    st.plotly_chart(fig, key=key, on_select=lambda: _pick_from_chart(key, fig),
                     selection_mode="points")
 
 
@@ -90,16 +95,21 @@ def live(data: Dataset) -> None:
     if decision.multilabel is not None:
         m[3].metric("Subset accuracy", f"{decision.multilabel.subset_accuracy:.4f}")
 
-    st.caption("Click a point on a curve to set that class' threshold to it.")
+    name = data.curves.names[c]
+    st.caption(f"Curves of {name} at its threshold {thresholds.describe(data, float(t[c]))}. "
+               "Click a point on a curve to set the threshold to it.")
     left, right = st.columns(2)
-    shown = [data.curves.names.index(n) for n in st.session_state.get(state.SHOWN) or []
-             if n in data.curves.names] or list(range(min(10, len(data.curves.names))))
     with left:
-        _clickable(figures.roc_figure(data.curves, classes=shown, counts=counts,
-                                      show_micro=False, show_macro=False), "thr.roc")
+        _clickable(_live_figure(
+            "roc", data, c,
+            lambda: figures.roc_figure(data.curves, classes=[c], counts=counts,
+                                       show_micro=False, show_macro=False),
+            lambda fig: figures.move_operating_points(fig, data.curves, counts)), "thr.roc")
     with right:
-        _clickable(figures.pr_figure(data.curves, classes=shown, counts=counts,
-                                     show_micro=False), "thr.pr")
+        _clickable(_live_figure(
+            "pr", data, c,
+            lambda: figures.pr_figure(data.curves, classes=[c], counts=counts, show_micro=False),
+            lambda fig: figures.move_operating_points(fig, data.curves, counts)), "thr.pr")
 
     if decision.matrix is not None:
         st.subheader("Confusion matrix")
@@ -107,11 +117,10 @@ def live(data: Dataset) -> None:
         norm = st.radio("Show", ["counts", "rows (recall)", "columns (precision)"], key=widget,
                         on_change=state.save, args=(state.NORMALIZE,), horizontal=True)
         normalize = {"counts": None, "rows (recall)": "true", "columns (precision)": "pred"}[norm]
-        table_tab, heatmap_tab = st.tabs(["Table", "Heatmap"])
-        with table_tab, st.container(key="confusion-matrix"):
+        with st.container(key="confusion-matrix"):
             table = widgets.confusion_table(decision, normalize)
             st.table(table if normalize is None else table.style.format("{:.1%}", na_rep=""))
-        with heatmap_tab:
+        if st.toggle("Heatmap", key="thr.heatmap_on"):
             st.plotly_chart(figures.confusion_figure(
                 decision.matrix, decision.labels, decision.predicted_labels, normalize=normalize),
                 key="thr.heatmap")
@@ -127,8 +136,10 @@ def live(data: Dataset) -> None:
         with st.container(key="class-2x2"):
             st.table(widgets.counts_2x2(frame, i))
     st.subheader(f"Metrics against the threshold: {data.curves.names[c]}")
-    st.plotly_chart(figures.threshold_metrics_figure(data.curves, c, threshold=float(t[c])),
-                    key="thr.metrics")
+    st.plotly_chart(_live_figure(
+        "metrics", data, c,
+        lambda: figures.threshold_metrics_figure(data.curves, c, threshold=float(t[c])),
+        lambda fig: figures.move_threshold_line(fig, float(t[c]))), key="thr.metrics")
 
 
 def _metrics_frame(counts):
