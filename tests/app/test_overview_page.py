@@ -1,0 +1,49 @@
+"""Overview page: the per-class table and its averages equal the engine's (and scikit-learn's)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score, precision_recall_fscore_support, roc_auc_score
+
+from dashboard import state
+from evalcore import demos
+from evalcore.decisions import confusion
+from tests.app.conftest import open_app
+
+DIGITS = demos.load_demo("digits").select()
+
+
+def table(at):
+    return at.dataframe[0].value.set_index("class")
+
+
+def test_per_class_table_matches_scikit_learn_under_argmax():
+    frame = table(open_app())
+    y, s = DIGITS.y_true, DIGITS.scores
+    for c, name in enumerate(DIGITS.class_names):
+        assert frame.loc[name, "ROC AUC"] == pytest.approx(roc_auc_score(y == c, s[:, c]), abs=1e-12)
+        assert frame.loc[name, "AP"] == pytest.approx(average_precision_score(y == c, s[:, c]), abs=1e-12)
+    precision, recall, f1, support = precision_recall_fscore_support(y, s.argmax(axis=1))
+    assert np.allclose(frame["precision"].iloc[:10], precision, atol=1e-12)
+    assert np.allclose(frame["recall"].iloc[:10], recall, atol=1e-12)
+    assert np.allclose(frame["F1"].iloc[:10], f1, atol=1e-12)
+    assert frame["support"].iloc[:10].tolist() == support.tolist()
+    for avg in ("micro", "macro", "weighted"):
+        p, r, f, _ = precision_recall_fscore_support(y, s.argmax(axis=1), average=avg)
+        assert frame.loc[avg, ["precision", "recall", "F1"]].tolist() == pytest.approx([p, r, f], abs=1e-12)
+    assert frame.loc["macro", "ROC AUC"] == pytest.approx(
+        roc_auc_score(y, s, multi_class="ovr", average="macro"), abs=1e-12)
+
+
+def test_accuracy_follows_the_rule_chosen_on_the_thresholds_page():
+    at = open_app("thresholds")
+    at.radio(key=state.widget_key(state.RULE)).set_value("abstain").run()
+    at.slider(key=state.widget_key(state.GLOBAL)).set_value(0.7).run()
+    at.switch_page("views/overview.py").run()
+    expected = confusion(DIGITS, "abstain", 0.7)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Accuracy (abstain)"] == f"{expected.accuracy:.4f}"
+    assert metrics["Coverage"] == f"{expected.coverage:.2%}"
+    recall = table(at)["recall"].iloc[:10].to_numpy()
+    assert np.allclose(recall, expected.counts.recall, atol=1e-12)
