@@ -144,3 +144,32 @@ def restore_source_from_url() -> None:
     split = st.query_params.get(state.Q_SPLIT)
     if split:
         ss[state.SPLIT] = split
+
+
+def spec(data: Dataset, current: Confusion):
+    """The current decision as a deployable thresholds spec."""
+    from evalcore.deploy import spec_from_confusion
+
+    provenance = {"source": data.source.label, "content": data.source.key,
+                  "split": data.split, "model": data.model, "rows": data.predictions.n_samples}
+    return spec_from_confusion(data.predictions, current, provenance)
+
+
+def restore_spec(data: Dataset, loaded) -> None:
+    """Set the rule and thresholds from a spec (call from a callback); InputError when it does
+    not fit the data."""
+    from evalcore.errors import InputError
+
+    if loaded.classes != data.predictions.class_names:
+        raise InputError(f"the thresholds file is for classes {list(loaded.classes)}, the data "
+                         f"has {list(data.predictions.class_names)}")
+    if loaded.rule not in RULES_BY_TASK[data.predictions.task]:
+        raise InputError(f"the thresholds file's rule {loaded.rule!r} does not apply to "
+                         f"{data.predictions.task} data")
+    state.set_value(state.RULE, loaded.rule)
+    values = list(loaded.thresholds.values())
+    if loaded.rule in ("abstain", "binary") and values:
+        state.set_value(state.GLOBAL, values[0])
+        st.session_state[state.PER_CLASS] = {}
+    elif values:
+        st.session_state[state.PER_CLASS] = dict(loaded.thresholds)

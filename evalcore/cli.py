@@ -8,10 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from evalcore.counts import as_json
 from evalcore.curves import compute_curves
+from evalcore.deploy import load_spec, spec_confusion, spec_from_confusion
 from evalcore.decisions import RULES, accuracy, confusion
 from evalcore.errors import InputError
 from evalcore import demos
@@ -56,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
         "--class-threshold", action="append", default=[], metavar="NAME=T",
         help="threshold of one class (repeatable)",
     )
+    sub.add_argument("--thresholds", metavar="SPEC.json",
+                     help="apply a thresholds file (from the app or --save-thresholds)")
+    sub.add_argument("--save-thresholds", metavar="SPEC.json",
+                     help="write this decision as a thresholds file that deploys")
     sub = command("threshold", "The threshold of one class that meets an objective.")
     sub.add_argument("--class", dest="class_name", required=True, help="class name")
     sub.add_argument("--objective", required=True, help=OBJECTIVE_HELP)
@@ -145,8 +151,20 @@ def _confusion(args) -> tuple[dict, str]:
             raise InputError(f"--class-threshold {item!r}: {value!r} is not a number") from None
     if args.rule == "abstain" and args.class_threshold:
         raise InputError("the abstain rule takes one --threshold, not --class-threshold")
-    single = args.rule in ("abstain", "binary") or predictions.task == "binary"
-    result = confusion(predictions, args.rule, thresholds[0] if single else thresholds)
+    if args.thresholds:
+        if args.rule or args.class_threshold:
+            raise InputError("--thresholds sets the rule and thresholds: drop --rule and --class-threshold")
+        result = spec_confusion(predictions, load_spec(args.thresholds))
+    else:
+        single = args.rule in ("abstain", "binary") or predictions.task == "binary"
+        result = confusion(predictions, args.rule, thresholds[0] if single else thresholds)
+    if args.save_thresholds:
+        spec = spec_from_confusion(predictions, result, {"file": " ".join(map(str, args.paths))
+                                                         or f"demo {args.demo}"})
+        try:
+            Path(args.save_thresholds).write_text(spec.to_json())
+        except OSError as error:
+            raise InputError(f"{args.save_thresholds}: cannot write ({error.strerror})") from None
     out = result.to_dict()
     lines = [f"rule: {result.rule}"]
     if result.matrix is not None:

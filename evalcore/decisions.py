@@ -105,6 +105,26 @@ def confusion(
 ) -> Confusion:
     """Apply ``rule`` at ``thresholds`` (a scalar, or one per class) and count the outcome."""
     p = predictions
+    rule, t = _checked(p, rule, thresholds)
+    predicted = _predict(p, rule, t)
+    if rule == "multilabel":
+        return _multilabel(p, predicted, t)
+    if rule == "argmax":
+        t = np.full(t.size, np.nan)
+    return _from_predicted(p, rule, predicted, t, abstains=rule in ("abstain", "per-class"))
+
+
+def predict(
+    predictions: Predictions, rule: str | None = None, thresholds=DEFAULT_THRESHOLD
+) -> np.ndarray:
+    """What the rule predicts for each row: class indices (``K`` = abstained; binary: 0 or 1),
+    or a bool (N, K) matrix for multilabel. The same kernel as :func:`confusion` counts."""
+    rule, t = _checked(predictions, rule, thresholds)
+    return _predict(predictions, rule, t)
+
+
+def _checked(p: Predictions, rule: str | None, thresholds) -> tuple[str, np.ndarray]:
+    """The rule (default by task) and one threshold per scored column, validated."""
     rule = rule or default_rule(p.task)
     if rule not in RULES:
         raise InputError(f"rule must be one of {', '.join(RULES)}, got {rule!r}")
@@ -123,19 +143,20 @@ def confusion(
         raise InputError("thresholds must be numbers, got NaN")
     if rule == "abstain" and t.size != 1:
         raise InputError("the abstain rule takes one threshold, on the top score")
-    t = np.broadcast_to(t.reshape(-1) if t.ndim else t, (n_columns,)).copy()
+    return rule, np.broadcast_to(t.reshape(-1) if t.ndim else t, (n_columns,)).copy()
+
+
+def _predict(p: Predictions, rule: str, t: np.ndarray) -> np.ndarray:
     if rule == "multilabel":
-        return _multilabel(p, t)
+        return p.scores >= threshold_in_dtype(t, p.scores.dtype)
     if rule == "binary":
-        predicted = (p.scores[:, 0] >= threshold_in_dtype(t[0], p.scores.dtype)).astype(np.int64)
-        return _from_predicted(p, rule, predicted, t, abstains=False)
+        return (p.scores[:, 0] >= threshold_in_dtype(t[0], p.scores.dtype)).astype(np.int64)
     if rule == "argmax":
-        return _from_predicted(p, rule, p.top_class, np.full(n_columns, np.nan), abstains=False)
+        return p.top_class
     if rule == "abstain":
-        top, best = p.top_score, p.top_class
-        predicted = np.where(top >= threshold_in_dtype(t[0], top.dtype), best, n_columns)
-        return _from_predicted(p, rule, predicted, t, abstains=True)
-    return _from_predicted(p, rule, _per_class_predictions(p, t), t, abstains=True)
+        top = p.top_score
+        return np.where(top >= threshold_in_dtype(t[0], top.dtype), p.top_class, p.scores.shape[1])
+    return _per_class_predictions(p, t)
 
 
 def _per_class_predictions(p: Predictions, t: np.ndarray) -> np.ndarray:
@@ -180,9 +201,8 @@ def _from_predicted(
     )
 
 
-def _multilabel(p: Predictions, t: np.ndarray) -> Confusion:
+def _multilabel(p: Predictions, predicted: np.ndarray, t: np.ndarray) -> Confusion:
     y = p.y_true
-    predicted = p.scores >= threshold_in_dtype(t, p.scores.dtype)
     tp = np.count_nonzero(predicted & y, axis=0)
     fp = np.count_nonzero(predicted & ~y, axis=0)
     fn = np.count_nonzero(~predicted & y, axis=0)

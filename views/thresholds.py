@@ -135,11 +135,43 @@ def live(data: Dataset) -> None:
         st.caption(f"One-vs-rest counts of {names[i]} under this rule:")
         with st.container(key="class-2x2"):
             st.table(widgets.counts_2x2(frame, i))
+    _export_import(data, decision)
     st.subheader(f"Metrics against the threshold: {data.curves.names[c]}")
     st.plotly_chart(_live_figure(
         "metrics", data, c,
         lambda: figures.threshold_metrics_figure(data.curves, c, threshold=float(t[c])),
         lambda fig: figures.move_threshold_line(fig, float(t[c]))), key="thr.metrics")
+
+
+def _export_import(data: Dataset, decision) -> None:
+    """Download the decision as a thresholds file that deploys; load one to restore a view."""
+    with st.expander("Export or load thresholds"):
+        st.download_button(
+            "Download thresholds (JSON)", thresholds.spec(data, decision).to_json(),
+            file_name="thresholds.json", mime="application/json", key="thr.download",
+            help="Rule, per-class thresholds (with logits where the scores were logits), class "
+                 "order and the metrics they gave here. Apply it with "
+                 "`evalcore confusion FILE --thresholds thresholds.json` or "
+                 "`evalcore.apply_thresholds(scores, spec)`.",
+        )
+
+        def restore() -> None:
+            upload = st.session_state.get("thr.spec_upload")
+            if upload is None:
+                return
+            from evalcore.deploy import parse_spec
+            from evalcore.errors import InputError
+
+            try:
+                thresholds.restore_spec(data, parse_spec(upload.getvalue(), upload.name))
+                st.session_state["thr.spec_message"] = None
+            except InputError as error:
+                st.session_state["thr.spec_message"] = str(error)
+
+        st.file_uploader("Load a thresholds file", type=["json"], key="thr.spec_upload",
+                         on_change=restore)
+        if st.session_state.get("thr.spec_message"):
+            st.error(st.session_state["thr.spec_message"])
 
 
 def _metrics_frame(counts):

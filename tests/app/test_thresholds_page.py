@@ -106,3 +106,30 @@ def test_multilabel_shows_per_label_counts_and_no_matrix():
     assert table.value["TP"].tolist() == expected.tp.tolist()
     assert table.value["FP"].tolist() == expected.fp.tolist()
     assert not any("abstained" in t.value.columns for t in at.table)
+
+
+def test_loading_a_thresholds_file_restores_the_view():
+    from evalcore.deploy import spec_from_confusion
+
+    t = np.linspace(0.25, 0.75, 10)
+    spec = spec_from_confusion(DIGITS, confusion(DIGITS, "per-class", t))
+    at = open_app("thresholds")
+    at.file_uploader(key="thr.spec_upload").set_value(
+        ("thresholds.json", spec.to_json().encode(), "application/json")).run()
+    assert_clean(at)
+    assert at.radio(key=state.widget_key(state.RULE)).value == "per-class"
+    assert np.array_equal(matrix_on_page(at), confusion(DIGITS, "per-class", t).matrix)
+    assert [b for b in at.get("download_button") if b.proto.label.startswith("Download thresholds")]
+
+
+def test_a_thresholds_file_for_other_classes_is_refused():
+    from evalcore.deploy import spec_from_confusion
+
+    other = demos.load_demo("binary").select()
+    spec = spec_from_confusion(other, confusion(other, "binary", 0.3))
+    at = open_app("thresholds")
+    at.file_uploader(key="thr.spec_upload").set_value(
+        ("t.json", spec.to_json().encode(), "application/json")).run()
+    assert_clean(at)
+    assert any("is for classes" in e.value for e in at.error)
+    assert np.array_equal(matrix_on_page(at), confusion(DIGITS, "argmax").matrix)
