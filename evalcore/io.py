@@ -775,7 +775,7 @@ def _raw_logits(p: Predictions, raw_scores) -> np.ndarray:
         raw = raw[:, None]
     if p.task == "binary" and raw.ndim == 2 and raw.shape[1] == 2:
         # two-column binary logits: softmax's positive column is exactly the sigmoid of the
-        # difference (both compute 1 / (1 + exp(-|d|)) or its complement from the same d)
+        # difference d (both compute 1 / (1 + e) or e / (1 + e), e = exp(-|d|), from the same d)
         raw = raw[:, 1:] - raw[:, :1]
     if raw.shape != p.scores.shape:
         raise InputError(
