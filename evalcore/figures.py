@@ -660,3 +660,99 @@ def move_threshold_line(fig: go.Figure, threshold: float | None) -> go.Figure:
                               if not str(a.text).startswith("t = ")]
     _threshold_line(fig, threshold)
     return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# calibration
+
+from evalcore.calibration import Calibration, Reliability  # noqa: E402  (block kept together)
+
+_RELIABILITY_MARKER = (4.0, 14.0)  # marker size range: sqrt-scaled by the bin's sample count
+
+
+def reliability_figure(cal: Calibration, *, classes: Sequence[int] | None = None,
+                       top_label: bool = True) -> go.Figure:
+    """Reliability diagram of a :class:`~evalcore.calibration.Calibration`: the "perfectly
+    calibrated" diagonal, one line per shown one-vs-rest class (``classes``, default all; class
+    colours; legend with each class' ECE) and the top-label curve (thick, dark; legend with
+    the top-label ECE and MCE; skipped with a note where it is undefined, i.e. multilabel).
+    Points sit at (mean predicted, fraction positive) of the non-empty bins; marker area grows
+    with the bin's sample count, and hover shows the bin, both values and the count. Below, a
+    bar chart of the samples per bin: of the top-label curve when drawn, else of the shown
+    classes. Traces carry no ``meta`` (nothing here maps back to a threshold); class traces
+    have ``legendgroup`` ``"class-<i>"``, the top label ``"top-label"``."""
+    shown = _reliability_classes(cal, classes)
+    curves: list[tuple[Reliability, str, str, str, int, float]] = []
+    for c in shown:
+        cc = cal.classes[c]
+        curves.append((cc.reliability, f"{_esc(cc.name)} (ECE {_fmt(cc.ece)})", _esc(cc.name),
+                       class_color(c), c, 2.0))
+    draw_top = top_label and cal.top_label is not None
+    if draw_top:
+        curves.append((cal.top_label, f"top label (ECE {_fmt(cal.ece_top_label)} · MCE "
+                                      f"{_fmt(cal.mce_top_label)})", "top label", _AVERAGE,
+                       -1, 3.0))
+    largest = max((int(r.count.max()) for r, *_ in curves), default=1)
+    data: list[dict] = [_scatter(
+        x=[0.0, 1.0], y=[0.0, 1.0], mode="lines", name="perfectly calibrated",
+        line=dict(color=_GREY, dash="dash", width=1), hoverinfo="skip",
+    )]
+    for r, name, label, color, c, width in curves:
+        group = "top-label" if c < 0 else f"class-{c}"
+        low, high = _RELIABILITY_MARKER
+        size = low + (high - low) * np.sqrt(r.count / largest)
+        observed = "accuracy" if c < 0 else "fraction positive"
+        data.append(_scatter(
+            x=r.mean_predicted, y=r.fraction_positive, mode="lines+markers", name=name,
+            legendgroup=group, line=dict(color=color, width=width),
+            marker=dict(size=np.round(size, 1), color=color, line=dict(color="white", width=1)),
+            customdata=np.column_stack([r.count, r.low, r.high]),
+            hovertemplate=f"<b>{label}</b><br>scores in (%{{customdata[1]:.3g}}, "
+                          "%{customdata[2]:.3g}]<br>mean predicted %{x:.3f} · "
+                          f"{observed} %{{y:.3f}}<br>%{{customdata[0]:,}} samples"
+                          "<extra></extra>",
+        ))
+    bars = [curve for curve in curves if curve[4] < 0] or curves
+    for r, _, label, color, c, _ in bars:
+        data.append(dict(
+            type="bar", x=(r.low + r.high) / 2, y=r.count,
+            width=np.maximum(r.high - r.low, 0.004) * 0.95, yaxis="y2",
+            name=f"{label}: samples", legendgroup="top-label" if c < 0 else f"class-{c}",
+            showlegend=False, marker=dict(color=color, line=dict(width=0)),
+            opacity=0.7 if len(bars) == 1 else 0.35,
+            customdata=np.column_stack([r.low, r.high]),
+            hovertemplate=f"<b>{label}</b><br>scores in (%{{customdata[0]:.3g}}, "
+                          "%{customdata[1]:.3g}]<br>%{y:,} samples<extra></extra>",
+        ))
+    layout = _layout(
+        barmode="overlay", bargap=0, margin=dict(l=60, r=10, t=30, b=50),
+        xaxis=dict(title_text="Mean predicted probability (per bin)", range=_UNIT,
+                   zeroline=False, anchor="y2"),
+        yaxis=dict(title_text="Fraction positive" + (" (top label: accuracy)" if draw_top
+                                                       else ""), range=_UNIT,
+                   zeroline=False, domain=[0.3, 1.0], anchor="x"),
+        yaxis2=dict(title_text="Samples", domain=[0.0, 0.2], anchor="x", rangemode="tozero",
+                    tickformat="~s"),
+    )
+    layout["legend"]["title"] = dict(text=f"{cal.strategy} bins ({cal.bins})")
+    if top_label and cal.top_label is None:
+        layout["annotations"] = [dict(
+            x=0.01, y=0.99, xref="x", yref="y", xanchor="left", yanchor="top",
+            showarrow=False, font=dict(size=11, color=_GREY),
+            text=f"no top-label curve: not defined for {_esc(cal.task)} data",
+        )]
+    return _figure(data, layout)
+
+
+def _reliability_classes(cal: Calibration, classes: Sequence[int] | None) -> np.ndarray:
+    """The curve indices of ``cal`` to draw (all by default), checked."""
+    n = len(cal.classes)
+    if classes is None:
+        return np.arange(n)
+    shown = np.asarray(list(classes))
+    if shown.size and (shown.dtype.kind not in "iu" or shown.min() < 0 or shown.max() >= n):
+        raise InputError(
+            f"expected class indices in 0..{n - 1} (classes {list(cal.names)}), "
+            f"got {list(classes)}"
+        )
+    return shown.astype(np.int64)

