@@ -15,6 +15,10 @@ PAGES = [
             url_path="thresholds"),
     st.Page("views/accuracy.py", title="Accuracy explained", icon=":material/school:",
             url_path="accuracy"),
+    st.Page("views/calibration.py", title="Calibration", icon=":material/balance:",
+            url_path="calibration"),
+    st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:",
+            url_path="compare"),
 ]
 
 page = st.navigation(PAGES)

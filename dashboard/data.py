@@ -126,11 +126,19 @@ def dataset(source: Source, mapping: Mapping, loaded: Loaded, split: str | None,
     return Dataset(source, mapping, loaded, predictions, curves, split, model)
 
 
+def curves_for(source: Source, mapping: Mapping, split: str | None, model: str | None,
+               predictions: Predictions) -> CurveSet:
+    """The (cached) curves of the rows of one split and model of a source."""
+    return _curves(source.key, repr(mapping), split, model, predictions)
+
+
+def split_curves_for(data: Dataset, split: str) -> CurveSet:
+    """The (cached) curves of one split of the same model."""
+    p = data.loaded.predictions.select(split=split, model=data.model)
+    return curves_for(data.source, data.mapping, split, data.model, p)
+
+
 def split_curves(data: Dataset) -> list[tuple[str, CurveSet]]:
     """Curves of every other split of the same model, for overlays."""
-    out = []
-    for split in data.loaded.predictions.splits:
-        if split != data.split:
-            p = data.loaded.predictions.select(split=split, model=data.model)
-            out.append((split, _curves(data.source.key, repr(data.mapping), split, data.model, p)))
-    return out
+    return [(split, split_curves_for(data, split))
+            for split in data.loaded.predictions.splits if split != data.split]

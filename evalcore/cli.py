@@ -50,7 +50,12 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("-v", "--verbose", action="store_true", help="say what was detected")
         return sub
 
-    command("summary", "Per-class ROC AUC and average precision, their averages, accuracy.")
+    sub = command("summary", "Per-class ROC AUC and average precision, their averages, accuracy.")
+    sub.add_argument("--ci", action="store_true",
+                     help="confidence intervals: DeLong for ROC AUC, bootstrap for the rest")
+    sub.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
+    sub.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
+    sub.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     sub = command("confusion", "Confusion matrix and per-class metrics under a decision rule.")
     sub.add_argument("--rule", choices=RULES, help="decision rule (default: by task)")
     sub.add_argument("--threshold", type=float, default=0.5, help="threshold for all classes")
@@ -66,6 +71,26 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--class", dest="class_name", required=True, help="class name")
     sub.add_argument("--objective", required=True, help=OBJECTIVE_HELP)
 
+    sub = command("calibration", "Reliability curves, ECE, MCE and Brier score.")
+    sub.add_argument("--bins", type=int, default=10, help="number of bins (default 10)")
+    sub.add_argument("--strategy", choices=("uniform", "quantile"), default="uniform",
+                     help="equal-width (uniform) or equal-mass (quantile) bins")
+
+    sub = command("compare", "Two models on the same samples: paired DeLong test of each "
+                             "class' ROC AUC, paired bootstrap of the AP difference.")
+    sub.add_argument("--models", help="two models of the file's model column: A,B "
+                                      "(default: the first two)")
+    sub.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
+    sub.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+
+    sub = command("report", "A self-contained HTML report (or its numbers with --json).")
+    sub.add_argument("-o", "--output", help="the HTML file to write (not needed with --json)")
+    sub.add_argument("--rule", choices=RULES, help="decision rule (default: by task)")
+    sub.add_argument("--threshold", type=float, default=0.5, help="threshold for all classes")
+    sub.add_argument("--thresholds", metavar="SPEC.json", help="a thresholds file to apply")
+    sub.add_argument("--ci", action="store_true", help="add 95%% confidence intervals")
+    sub.add_argument("--seed", type=int, default=0, help="bootstrap seed (with --ci)")
+
     help = "Run a Keras model on data and write a prediction file the other commands read."
     sub = commands.add_parser("predict", help=help, description=help)
     sub.add_argument("model_path", metavar="MODEL", help="Keras model (.keras or .h5)")
@@ -78,15 +103,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(args):
-    """The Predictions the arguments name (file or demo, overrides, split, model)."""
+def _mapping(args) -> Mapping:
+    """The detection overrides given on the command line."""
     def names(text: str | None) -> tuple[str, ...] | None:
         return None if text is None else tuple(v.strip() for v in text.split(","))
 
-    mapping = Mapping(
+    return Mapping(
         label_column=args.label_column, score_columns=names(args.score_columns),
         class_names=names(args.classes), task=args.task, score_kind=args.score_kind,
     )
+
+
+def _load(args):
+    """The Predictions the arguments name (file or demo, overrides, split, model)."""
+    mapping = _mapping(args)
     if args.demo and args.paths:
         raise InputError("give a file or --demo, not both")
     if args.demo:
@@ -117,6 +147,18 @@ def _summary(args) -> tuple[dict, str]:
     curves = compute_curves(predictions)
     result = curves.to_dict()
     result["accuracy"] = accuracy(predictions)
+    intervals = None
+    if args.ci:
+        from evalcore import stats
+
+        intervals = stats.summary_intervals(predictions, curves, level=args.level,
+                                            n_resamples=args.resamples, random_state=args.seed)
+        for name, row in intervals["per_class"].items():
+            result["per_class"][name]["roc_auc_ci"] = row["roc_auc_ci"]
+            result["per_class"][name]["average_precision_ci"] = row["average_precision_ci"]
+        result["roc_auc_ci"] = intervals["roc_auc_ci"]
+        result["accuracy_ci"] = intervals["accuracy_ci"]
+        result["intervals"] = {k: intervals[k] for k in ("level", "n_resamples", "methods")}
     lines = [
         f"{predictions.task}, {predictions.score_kind}, {predictions.n_samples} samples",
         f"{'class':<20} {'support':>8} {'prevalence':>10} {'ROC AUC':>8} {'AP':>8}",
@@ -134,6 +176,11 @@ def _summary(args) -> tuple[dict, str]:
     if curves.roc_auc.ovo_macro is not None:
         lines.append(f"{'ovo macro (Hand & Till)':<40} {_fmt(curves.roc_auc.ovo_macro):>8}")
     lines.append(f"accuracy: {_fmt(result['accuracy'])}")
+    if intervals is not None:
+        lines.append(f"{args.level:.0%} intervals: ROC AUC by DeLong, the rest by bootstrap")
+        for name, row in intervals["per_class"].items():
+            lines.append(f"{name:<20} ROC AUC {_ci(row['roc_auc_ci'])}  AP {_ci(row['average_precision_ci'])}")
+        lines.append(f"accuracy {_ci(intervals['accuracy_ci'])}")
     return result, "\n".join(lines)
 
 
@@ -214,6 +261,96 @@ def _predict(args) -> tuple[dict, str]:
     return out, f"wrote {result.predictions.n_samples} rows to {args.output}"
 
 
+def _calibration(args) -> tuple[dict, str]:
+    from evalcore.calibration import calibration
+
+    cal = calibration(_load(args), bins=args.bins, strategy=args.strategy)
+    out = cal.to_dict()
+    lines = [f"{cal.strategy} bins: {cal.bins}; Brier {_fmt(out['brier'])}; ECE top-label "
+             f"{_fmt(out['ece_top_label'])}, class-wise {_fmt(out['ece_classwise'])}; MCE "
+             f"top-label {_fmt(out['mce_top_label'])}",
+             f"{'class':<20} {'ECE':>8} {'MCE':>8} {'Brier':>8}"]
+    for name, row in out["per_class"].items():
+        lines.append(f"{name:<20} {_fmt(row['ece']):>8} {_fmt(row['mce']):>8} {_fmt(row['brier']):>8}")
+    return out, "\n".join(lines)
+
+
+def _compare(args) -> tuple[dict, str]:
+    from evalcore import stats
+
+    paths = args.paths
+    if len(paths) == 2 and not args.models:
+        a = _load_one(args, paths[0])
+        b = _load_one(args, paths[1])
+        labels = (str(paths[0]), str(paths[1]))
+    else:
+        if args.demo:
+            raise InputError("compare needs two prediction files, or one with a model column")
+        loaded = load(paths, _mapping(args), max_bytes=args.max_size)
+        models = loaded.predictions.models
+        chosen = tuple(m.strip() for m in args.models.split(",")) if args.models else models[:2]
+        if len(chosen) != 2:
+            raise InputError(
+                "compare needs two prediction files, or a model column with two models "
+                f"(found {list(models) or 'no model column'}); choose them with --models A,B")
+        split = args.split or ("test" if "test" in loaded.predictions.splits else None)
+        a, b = (loaded.predictions.select(split=split, model=m) for m in chosen)
+        labels = chosen
+    result = stats.compare_models(a, b, n_resamples=args.resamples, random_state=args.seed)
+    out = {"models": list(labels), **result}
+    lines = [f"A = {labels[0]}, B = {labels[1]}; {a.n_samples} samples",
+             f"{'class':<20} {'AUC A':>8} {'AUC B':>8} {'diff':>8} {'p':>8} {'AP diff':>8}  AP 95% CI"]
+    for name, row in out["per_class"].items():
+        ci = row["average_precision_difference_ci"]
+        lines.append(
+            f"{name:<20} {_fmt(row['roc_auc_a']):>8} {_fmt(row['roc_auc_b']):>8} "
+            f"{_fmt(row['difference']):>8} {_fmt(row['p_value']):>8} "
+            f"{_fmt(row['average_precision_difference']):>8}  "
+            + ("n/a" if ci is None else f"[{ci[0]:+.4f}, {ci[1]:+.4f}]"))
+    return out, "\n".join(lines)
+
+
+def _load_one(args, path):
+    loaded = load(path, _mapping(args), max_bytes=args.max_size)
+    return loaded.select(args.split, args.model)
+
+
+def _report(args) -> tuple[dict, str]:
+    from evalcore import calibration, report, stats
+
+    if not args.json and not args.output:
+        raise InputError("report needs -o OUT.html (or --json for the numbers)")
+    predictions = _load(args)
+    curves = compute_curves(predictions)
+    if args.thresholds:
+        decision = spec_confusion(predictions, load_spec(args.thresholds))
+    else:
+        single = args.rule in ("abstain", "binary") or predictions.task == "binary"
+        decision = confusion(predictions, args.rule, args.threshold if single else
+                             [args.threshold] * len(predictions.curve_names))
+    provenance = {
+        "file": " ".join(map(str, args.paths)) or f"demo {args.demo}",
+        "sha256": report.file_digest(args.paths),
+        "split": predictions.splits[0] if len(predictions.splits) == 1 else None,
+        "model": predictions.models[0] if len(predictions.models) == 1 else None,
+    }
+    intervals = None
+    if args.ci:
+        intervals = stats.summary_intervals(predictions, curves, random_state=args.seed)
+    cal = calibration.calibration(predictions)
+    numbers = report.report_numbers(predictions, curves, decision, provenance=provenance,
+                                    intervals=intervals, calibration=cal)
+    if args.json:
+        return numbers, ""
+    size = report.write_report(args.output, predictions, curves, decision, provenance=provenance,
+                               intervals=intervals, calibration=cal)
+    return numbers, f"wrote {args.output} ({size / 2**20:.1f} MiB)"
+
+
+def _ci(bounds) -> str:
+    return "n/a" if bounds is None else f"[{bounds[0]:.4f}, {bounds[1]:.4f}]"
+
+
 def _fmt(value) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
@@ -224,7 +361,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         run = {
             "summary": _summary, "confusion": _confusion, "threshold": _threshold,
-            "predict": _predict,
+            "predict": _predict, "report": _report, "calibration": _calibration,
+            "compare": _compare,
         }
         result, text = run[args.command](args)
         output = json.dumps(result, allow_nan=False) if getattr(args, "json", False) else text

@@ -139,3 +139,37 @@ def _first_best(values: np.ndarray) -> int:
         values = np.where(np.isnan(values), -np.inf, values)
     return int(np.argmax(values))
 
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Thresholds chosen on one split (``fit``) and applied to another (``apply``): the same
+    threshold's counts on both, to show thresholds that over-fit."""
+
+    objective: str
+    points: tuple[OperatingPoint, ...]  # per class, on the fit split
+    fit: Counts  # the chosen thresholds on the fit split
+    apply: Counts  # the same thresholds on the other split
+
+    def to_dict(self) -> dict:
+        out = {}
+        for i, point in enumerate(self.points):
+            out[point.class_name] = {
+                "threshold": point.to_dict()["threshold"],
+                "fit": self.fit.row(i),
+                "apply": self.apply.row(i),
+                "reason": point.reason,
+            }
+        return {"objective": self.objective, "per_class": out}
+
+
+def transfer_thresholds(fit: CurveSet, apply: CurveSet, objective: str | Objective) -> Transfer:
+    """Choose every class' threshold on ``fit`` by ``objective``; count it on both splits.
+    A class without a threshold on ``fit`` keeps +inf (predicts none)."""
+    if fit.names != apply.names:
+        raise InputError(f"the two splits have different classes: {list(fit.names)} and "
+                         f"{list(apply.names)}")
+    goal = objective if isinstance(objective, Objective) else Objective.parse(objective)
+    points = tuple(operating_point(fit, c, goal) for c in range(len(fit.names)))
+    t = np.array([np.inf if p.threshold is None else p.threshold for p in points])
+    return Transfer(goal.text, points, fit.counts_at(t), apply.counts_at(t))

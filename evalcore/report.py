@@ -1,0 +1,211 @@
+"""A self-contained HTML report: one file, plotly inlined once, no network request.
+
+It holds the data's provenance, the per-class table with its averages, ROC and PR curves, the
+confusion matrix at the chosen thresholds, and calibration and intervals when given.
+:func:`report_numbers` is the same content as JSON (``evalcore report --json``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from evalcore.counts import as_json
+from evalcore.curves import CurveSet
+from evalcore.decisions import Confusion
+from evalcore.predictions import Predictions
+
+PLOT_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def file_digest(paths: list[str | Path]) -> str | None:
+    """SHA-256 of the files' bytes (the provenance of the numbers), None for a demo."""
+    if not paths:
+        return None
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def report_numbers(
+    predictions: Predictions, curves: CurveSet, decision: Confusion, *, provenance: dict,
+    intervals: dict | None = None, calibration=None,
+) -> dict:
+    """Everything the report shows, as JSON-ready numbers."""
+    out = {
+        "provenance": provenance,
+        "summary": curves.to_dict(),
+        "decision": decision.to_dict(),
+    }
+    if intervals is not None:
+        out["intervals"] = intervals
+    if calibration is not None:
+        out["calibration"] = calibration.to_dict()
+    return out
+
+
+def write_report(
+    path: str | Path, predictions: Predictions, curves: CurveSet, decision: Confusion, *,
+    provenance: dict, intervals: dict | None = None, calibration=None,
+) -> int:
+    """Write the HTML report; return its size in bytes."""
+    text = render_report(predictions, curves, decision, provenance=provenance,
+                         intervals=intervals, calibration=calibration)
+    Path(path).write_text(text, encoding="utf-8")
+    return len(text.encode("utf-8"))
+
+
+def render_report(
+    predictions: Predictions, curves: CurveSet, decision: Confusion, *, provenance: dict,
+    intervals: dict | None = None, calibration=None,
+) -> str:
+    """The report as one HTML string."""
+    import plotly.offline
+
+    from evalcore import figures
+
+    p = predictions
+    counts = curves.counts_at(_thresholds(curves, decision))
+    shown = list(range(min(len(curves.names), 20)))
+    parts = [
+        f"<h1>evalcore report</h1><p class=muted>{html.escape(_now())}</p>",
+        "<h2>Data</h2>", _provenance_table(provenance, p),
+        "<h2>Per class</h2>", _class_table(curves, decision, intervals),
+        "<h2>Curves</h2><div class=row>",
+        _figure_div(figures.roc_figure(curves, classes=shown, counts=counts)),
+        _figure_div(figures.pr_figure(curves, classes=shown, counts=counts)),
+        "</div>",
+        f"<h2>Decision: {html.escape(decision.rule)}</h2>", _decision_text(decision),
+    ]
+    if decision.matrix is not None:
+        parts.append(_matrix_table(decision))
+        parts.append(_figure_div(figures.confusion_figure(
+            decision.matrix, decision.labels, decision.predicted_labels, normalize="true")))
+    if calibration is not None and hasattr(figures, "reliability_figure"):
+        parts += ["<h2>Calibration</h2>", _calibration_text(calibration),
+                  _figure_div(figures.reliability_figure(calibration, classes=shown))]
+    body = "\n".join(parts)
+    script = plotly.offline.get_plotlyjs()
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>evalcore report: {html.escape(str(provenance.get("file", "")))}</title>
+<style>{_CSS}</style>
+<script>{script}</script>
+</head><body>
+{body}
+</body></html>
+"""
+
+
+def _thresholds(curves: CurveSet, decision: Confusion) -> np.ndarray:
+    t = np.array([decision.thresholds.get(n, np.nan) for n in curves.names], dtype=np.float64)
+    return np.where(np.isnan(t), 0.5, t)
+
+
+def _figure_div(fig) -> str:
+    return "<div class=fig>" + fig.to_html(full_html=False, include_plotlyjs=False,
+                                           include_mathjax=False, config=PLOT_CONFIG) + "</div>"
+
+
+def _provenance_table(provenance: dict, p: Predictions) -> str:
+    rows = {**provenance, "task": p.task, "score kind": p.score_kind,
+            "conversion": p.conversion, "rows evaluated": p.n_samples,
+            "classes": ", ".join(p.class_names)}
+    body = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_text(v))}</td></tr>"
+                   for k, v in rows.items() if v is not None)
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in p.notes)
+    return f"<table class=kv>{body}</table>" + (f"<ul class=muted>{notes}</ul>" if notes else "")
+
+
+def _class_table(curves: CurveSet, decision: Confusion, intervals: dict | None) -> str:
+    counts = decision.counts
+    index = {name: i for i, name in enumerate(counts.names)}
+    ci = (intervals or {}).get("per_class", {})
+    head = ("<tr><th>class</th><th>support</th><th>prevalence</th><th>ROC AUC</th>"
+            "<th>AP</th><th>precision</th><th>recall</th><th>F1</th></tr>")
+    rows = []
+    for s in curves.classes:
+        i = index[s.name]
+        auc = _num(s.roc_auc) + _interval(ci.get(s.name, {}).get("roc_auc_ci"))
+        ap = _num(s.average_precision) + _interval(ci.get(s.name, {}).get("average_precision_ci"))
+        rows.append(
+            f"<tr><td>{html.escape(s.name)}</td><td>{s.support}</td><td>{_num(s.prevalence)}</td>"
+            f"<td>{auc}</td><td>{ap}</td><td>{_num(counts.precision[i])}</td>"
+            f"<td>{_num(counts.recall[i])}</td><td>{_num(counts.f1[i])}</td></tr>"
+        )
+    if len(curves.names) > 1:
+        for avg in ("micro", "macro", "weighted"):
+            rows.append(
+                f"<tr class=avg><td>{avg}</td><td></td><td></td>"
+                f"<td>{_num(getattr(curves.roc_auc, avg))}</td>"
+                f"<td>{_num(getattr(curves.average_precision, avg))}</td>"
+                "<td></td><td></td><td></td></tr>"
+            )
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _decision_text(decision: Confusion) -> str:
+    t = ", ".join(f"{html.escape(k)} {_num(v)}" for k, v in decision.thresholds.items()
+                  if v == v)  # NaN (argmax) left out
+    parts = [f"accuracy {_num(decision.accuracy)}", f"coverage {_num(decision.coverage)}"]
+    if decision.multilabel is not None:
+        m = decision.multilabel
+        parts += [f"subset accuracy {_num(m.subset_accuracy)}", f"Hamming loss {_num(m.hamming_loss)}"]
+    return (f"<p>{'; '.join(parts)}</p>" + (f"<p class=muted>thresholds: {t}</p>" if t else ""))
+
+
+def _matrix_table(decision: Confusion) -> str:
+    head = "<tr><th>true \\ predicted</th>" + "".join(
+        f"<th>{html.escape(c)}</th>" for c in decision.predicted_labels) + "</tr>"
+    rows = "".join(
+        f"<tr><th>{html.escape(name)}</th>" + "".join(f"<td>{int(v)}</td>" for v in row) + "</tr>"
+        for name, row in zip(decision.labels, decision.matrix)
+    )
+    return f"<table class=matrix>{head}{rows}</table>"
+
+
+def _calibration_text(calibration) -> str:
+    d = calibration.to_dict()
+    keys = ("ece_top_label", "ece_classwise", "mce_top_label", "brier")
+    return "<p>" + "; ".join(f"{k.replace('_', ' ')} {_num(d.get(k))}" for k in keys) + "</p>"
+
+
+def _num(value) -> str:
+    value = as_json(value) if value is not None else None
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def _interval(ci) -> str:
+    if not ci or ci[0] is None or ci[1] is None:
+        return ""
+    return f" <span class=muted>[{ci[0]:.4f}, {ci[1]:.4f}]</span>"
+
+
+def _text(value) -> str:
+    return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("generated %Y-%m-%d %H:%M UTC")
+
+
+_CSS = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
+h1 { margin-bottom: 0; } h2 { margin-top: 2rem; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; margin: 0.5rem 0; font-size: 0.9rem; }
+th, td { border: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+table.kv td { text-align: left; }
+tr.avg td { font-style: italic; background: #fafafa; }
+.muted { color: #777; font-size: 0.85rem; }
+.row { display: flex; flex-wrap: wrap; gap: 1rem; } .fig { flex: 1 1 480px; min-width: 0; }
+"""

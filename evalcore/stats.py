@@ -1,0 +1,1078 @@
+"""How sure are we: confidence intervals of the headline figures and paired comparisons.
+
+ROC AUC: DeLong's variance (DeLong, DeLong & Clarke-Pearson 1988) by the fast midrank
+algorithm (Sun & Xu 2014), on the sorted scores the engine already holds. For a class with m
+positives X (sorted) and n negatives Y (sorted), psi(x, y) = 1 if x > y, 1/2 if x == y, else 0:
+
+    V10_i = (1/n) sum_j psi(X_i, Y_j)   structural component of positive i
+    V01_j = (1/m) sum_i psi(X_i, Y_j)   structural component of negative j
+    AUC   = mean(V10) = mean(V01)
+    Var   = S10 / m + S01 / n,  S10, S01 the sample variances (denominators m - 1, n - 1)
+
+Sun & Xu write V10_i = (midrank of X_i among all - midrank of X_i among the positives) / n.
+On sorted arrays that difference is (#Y < X_i + #Y <= X_i) / 2: two binary searches per
+positive (the second only for scores tied with a negative). The negatives' components follow
+from the same searches by a counting pass (#X <= Y_j is the number of positives with
+#Y < X_i <= j), so DeLong costs O(m log n + n) per class and never sorts again.
+
+Everything else: a stratified percentile bootstrap (multiclass and binary: samples are drawn
+within each true class, so every resample keeps the class sizes; multilabel: rows are drawn
+from all rows). A resample is a vector of multiplicities (how often each sample was drawn);
+the ready statistics evaluate a whole chunk of such vectors at once without re-sorting
+anything: with every negative's place among the sorted positives found once (a binary
+search into the engine's sorted arrays), the resampled Mann-Whitney U is
+W+ W- - sum_j w_j (C(#pos < y_j) + C(#pos <= y_j)) / 2, C the cumulative weight of the sorted
+positives: one cumulative sum over the positives and one gather per sample, O(N) per resample
+and class, exact in integers. Average precision takes, per resample, the weight of the
+negatives between consecutive positive scores (a weighted bincount), also O(N). A curve set
+passed as ``curves`` is reused (each sample is placed in its sorted arrays by binary search);
+without one, each class' scores are argsorted once.
+
+Randomness only through ``random_state`` (an int seed, a ``numpy.random.Generator`` or None).
+Undefined figures are None with a reason, never NaN in JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from statistics import NormalDist
+from typing import Callable, Sequence
+
+import numpy as np
+
+from evalcore.curves import CurveSet
+from evalcore.decisions import confusion, predict
+from evalcore.errors import InputError
+from evalcore.predictions import Predictions
+
+DEFAULT_LEVEL = 0.95
+DEFAULT_RESAMPLES = 1000
+#: resamples x samples per chunk of bootstrap weights (int32): bounds a chunk's memory (~8 MB)
+CHUNK_CELLS = 1 << 21
+
+Progress = Callable[[int, int], None]
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A confidence interval of one figure; ``low`` and ``high`` are None where undefined
+    (``reason`` says why). ``n_resamples`` (bootstrap) counts the resamples where the figure
+    was defined."""
+
+    metric: str
+    name: str
+    estimate: float | None
+    low: float | None
+    high: float | None
+    level: float
+    method: str
+    n_resamples: int | None = None
+    reason: str | None = None
+
+    @property
+    def bounds(self) -> list[float] | None:
+        """[low, high], or None where undefined (the JSON form)."""
+        return None if self.low is None or self.high is None else [self.low, self.high]
+
+    def to_dict(self) -> dict:
+        return {
+            "metric": self.metric,
+            "name": self.name,
+            "estimate": self.estimate,
+            "low": self.low,
+            "high": self.high,
+            "level": self.level,
+            "method": self.method,
+            "n_resamples": self.n_resamples,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class DeLong:
+    """DeLong's estimate of one class' ROC AUC and its variance.
+
+    ``v10`` holds the structural component of each positive, ``v01`` of each negative, both in
+    ascending score order (read-only). ``variance`` is None when a class has fewer than two
+    positives or negatives; ``auc`` is None when it has none.
+    """
+
+    name: str
+    auc: float | None
+    variance: float | None
+    n_positives: int
+    n_negatives: int
+    v10: np.ndarray = field(repr=False)
+    v01: np.ndarray = field(repr=False)
+    reason: str | None = None
+
+    @property
+    def standard_error(self) -> float | None:
+        return None if self.variance is None else math.sqrt(self.variance)
+
+    def interval(self, level: float = DEFAULT_LEVEL) -> Interval:
+        """AUC -/+ z * standard error (normal approximation), clipped to [0, 1]."""
+        z = _z(level)
+        if self.variance is None:
+            return Interval("roc_auc", self.name, self.auc, None, None, level, "delong",
+                            reason=self.reason)
+        half = z * math.sqrt(self.variance)
+        return Interval("roc_auc", self.name, self.auc, max(0.0, self.auc - half),
+                        min(1.0, self.auc + half), level, "delong")
+
+    def to_dict(self) -> dict:
+        return {
+            "auc": self.auc,
+            "variance": self.variance,
+            "standard_error": self.standard_error,
+            "n_positives": self.n_positives,
+            "n_negatives": self.n_negatives,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class AucComparison:
+    """The paired DeLong test of two models' ROC AUC of one class on the same samples.
+
+    ``difference`` = ``auc_a`` - ``auc_b``; ``p_value`` is two-sided; ``low``/``high`` bound the
+    difference at ``level`` (normal approximation, clipped to [-1, 1]).
+    """
+
+    name: str
+    auc_a: float | None
+    auc_b: float | None
+    difference: float | None
+    standard_error: float | None
+    z: float | None
+    p_value: float | None
+    low: float | None
+    high: float | None
+    level: float
+    n_positives: int
+    n_negatives: int
+    reason: str | None = None
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+# --------------------------------------------------------------------------- DeLong
+
+
+def delong(curves: CurveSet, c: int | str) -> DeLong:
+    """DeLong's variance of the ROC AUC of curve ``c`` (an index or a class name), from the
+    curve set's sorted scores: O(m log n + n), no sort."""
+    c = _curve_index(curves.names, c)
+    summary = curves.classes[c]
+    return _delong(summary.name, curves._positives[c], curves._negatives[c], summary.reason)
+
+
+def auc_intervals(curves: CurveSet, *, level: float = DEFAULT_LEVEL) -> list[Interval]:
+    """DeLong's interval of every class' ROC AUC (method ``"delong"``)."""
+    _z(level)
+    return [delong(curves, c).interval(level) for c in range(len(curves.names))]
+
+
+def compare_auc(
+    pred_a: Predictions, pred_b: Predictions, c: int | str, *, level: float = DEFAULT_LEVEL
+) -> AucComparison:
+    """Paired DeLong test: is model A's ROC AUC of class ``c`` different from model B's on the
+    same samples?
+
+    The difference's variance is (var(V10_a - V10_b) / m + var(V01_a - V01_b) / n), with the
+    structural components paired by sample: that is why this takes Predictions (a CurveSet's
+    sorted arrays no longer say which score was which sample). Cost per model: one argsort of
+    the class' positives and one of its negatives (O(N log N) together), then O(N).
+    """
+    z_level = _z(level)
+    _same_samples(pred_a, pred_b)
+    c = _curve_index(pred_a.curve_names, c)
+    name = pred_a.curve_names[c]
+    mask = np.asarray(pred_a.positives(c), dtype=bool)
+    m = int(np.count_nonzero(mask))
+    n = mask.size - m
+    empty = dict(auc_a=None, auc_b=None, difference=None, standard_error=None, z=None,
+                 p_value=None, low=None, high=None, level=level, n_positives=m, n_negatives=n)
+    if not m or not n:
+        return AucComparison(name, **empty, reason=_undefined_reason(name, m, n))
+    u2a, a10, a01 = _components_by_sample(pred_a.scores[:, c], mask)
+    u2b, b10, b01 = _components_by_sample(pred_b.scores[:, c], mask)
+    pairs = 2 * m * n
+    auc_a, auc_b = u2a / pairs, u2b / pairs
+    difference = (u2a - u2b) / pairs  # exact integers, then one rounding
+    out = dict(empty, auc_a=auc_a, auc_b=auc_b, difference=difference)
+    if m < 2 or n < 2:
+        return AucComparison(name, **out, reason=_variance_reason(name, m, n))
+    variance = float(np.var(a10 - b10, ddof=1) / m + np.var(a01 - b01, ddof=1) / n)
+    if variance == 0.0:
+        if difference == 0.0:
+            return AucComparison(
+                name, **dict(out, standard_error=0.0, z=0.0, p_value=1.0, low=0.0, high=0.0),
+                reason="both models give every sample the same structural components: "
+                "the AUCs are equal and the difference has no variance",
+            )
+        return AucComparison(
+            name, **dict(out, standard_error=0.0),
+            reason="the difference has zero estimated variance: DeLong's test is undefined",
+        )
+    se = math.sqrt(variance)
+    z = difference / se
+    return AucComparison(
+        name, **dict(out, standard_error=se, z=z, p_value=math.erfc(abs(z) / math.sqrt(2)),
+                     low=max(-1.0, difference - z_level * se),
+                     high=min(1.0, difference + z_level * se)),
+    )
+
+
+def _delong(name: str, pos: np.ndarray, neg: np.ndarray, reason: str | None = None) -> DeLong:
+    m, n = int(pos.size), int(neg.size)
+    if not m or not n:
+        none = np.empty(0)
+        none.flags.writeable = False
+        return DeLong(name, None, None, m, n, none, none,
+                      reason or _undefined_reason(name, m, n))
+    u2, v10, v01 = _midrank_components(pos, neg)
+    v10.flags.writeable = False
+    v01.flags.writeable = False
+    auc = u2 / (2 * m * n)
+    if m < 2 or n < 2:
+        return DeLong(name, auc, None, m, n, v10, v01, _variance_reason(name, m, n))
+    variance = float(np.var(v10, ddof=1) / m + np.var(v01, ddof=1) / n)
+    return DeLong(name, auc, variance, m, n, v10, v01)
+
+
+def _midrank_components(pos: np.ndarray, neg: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """2 U (exact) and the structural components (V10 per positive, V01 per negative, in the
+    arrays' ascending order) of sorted positives and sorted negatives."""
+    m, n = pos.size, neg.size
+    below, at_or_below = _below(neg, pos)  # #neg < x_i, #neg <= x_i
+    twice = below + at_or_below  # 2 * (midrank in all - midrank among positives)
+    u2 = int(twice.sum())
+    v10 = twice / (2 * n)
+    # the j-th negative y_j: #pos <= y_j = #{i: below_i <= j}, #pos < y_j = #{i: at_or_below_i <= j}
+    hist = np.bincount(below, minlength=n + 1)[:n]
+    hist += np.bincount(at_or_below, minlength=n + 1)[:n]
+    not_above = np.cumsum(hist)  # #pos <= y_j + #pos < y_j = 2m - 2m V01_j
+    v01 = (2 * m - not_above) / (2 * m)
+    return u2, v10, v01
+
+
+def _below(sorted_values: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each key: #values < key and #values <= key. The second binary search runs only for
+    keys that occur among the values (ties)."""
+    left = np.searchsorted(sorted_values, keys, side="left")
+    right = left.copy()
+    inside = np.flatnonzero(left < sorted_values.size)
+    tied = inside[sorted_values[left[inside]] == keys[inside]]
+    if tied.size:
+        right[tied] = np.searchsorted(sorted_values, keys[tied], side="right")
+    return left, right
+
+
+def _components_by_sample(
+    column: np.ndarray, mask: np.ndarray
+) -> tuple[int, np.ndarray, np.ndarray]:
+    """2 U and the structural components of one model, in sample order (positives, then
+    negatives, each in the order they appear)."""
+    x, y = column[mask], column[~mask]
+    ox, oy = np.argsort(x), np.argsort(y)
+    u2, v10_sorted, v01_sorted = _midrank_components(x[ox], y[oy])
+    v10, v01 = np.empty_like(v10_sorted), np.empty_like(v01_sorted)
+    v10[ox] = v10_sorted
+    v01[oy] = v01_sorted
+    return u2, v10, v01
+
+
+def _same_samples(a: Predictions, b: Predictions) -> None:
+    what = "the two models were not evaluated on the same samples"
+    if a.n_samples != b.n_samples:
+        raise InputError(f"{what}: model A has {a.n_samples} samples, model B {b.n_samples}")
+    if a.task != b.task or a.y_true.shape != b.y_true.shape:
+        raise InputError(f"{what}: model A's data is {a.task}, model B's {b.task}")
+    if a.curve_names != b.curve_names:
+        raise InputError(
+            f"{what}: model A's classes are {list(a.curve_names)}, model B's "
+            f"{list(b.curve_names)}"
+        )
+    differs = a.y_true != b.y_true
+    if differs.any():
+        row = int(np.flatnonzero(differs.reshape(a.n_samples, -1).any(axis=1))[0])
+        raise InputError(f"{what}: y_true differs first at row {row}")
+
+
+def _undefined_reason(name: str, m: int, n: int) -> str:
+    if not m:
+        return f"no positive samples of {name!r}: ROC AUC is undefined"
+    return f"every sample is {name!r}: ROC AUC is undefined"
+
+
+def _variance_reason(name: str, m: int, n: int) -> str:
+    return (f"DeLong's variance needs at least 2 positives and 2 negatives of {name!r}, "
+            f"got {m} and {n}")
+
+
+# --------------------------------------------------------------------------- bootstrap
+
+
+class _Frame:
+    """The strata of one bootstrap and the layout of its weights.
+
+    Weights are laid out stratum by stratum (``order[k]`` is the sample at position k), so
+    that drawing a resample fills one contiguous block per stratum.
+    """
+
+    def __init__(self, p: Predictions):
+        n = p.n_samples
+        if p.task == "multilabel":
+            self.order = np.arange(n)
+            sizes = np.array([n])
+        else:
+            self.order = np.argsort(p.y_true, kind="stable")
+            sizes = np.bincount(p.y_true)
+        self.sizes = [int(s) for s in sizes if s]
+        self.starts = np.r_[0, np.cumsum(self.sizes)[:-1]].astype(np.int64).tolist()
+        self.position = np.empty(n, dtype=np.intp)
+        self.position[self.order] = np.arange(n)
+        self.n = n
+
+    def weights(self, rng: np.random.Generator, count: int) -> np.ndarray:
+        """``count`` resamples as multiplicities, shape (count, N), int32, in layout order."""
+        w = np.empty((count, self.n), dtype=np.int32)
+        for b in range(count):
+            for start, size in zip(self.starts, self.sizes):
+                w[b, start : start + size] = np.bincount(rng.integers(0, size, size),
+                                                         minlength=size)
+        return w
+
+    def indices(self, rng: np.random.Generator) -> np.ndarray:
+        """One resample as sample indices (the same draws as :meth:`weights`)."""
+        return np.concatenate([
+            self.order[start + rng.integers(0, size, size)]
+            for start, size in zip(self.starts, self.sizes)
+        ])
+
+
+class _Prepared:
+    """A statistic bound to one data set: ``evaluate(weights (B, N)) -> (B, D)``."""
+
+    metrics: tuple[str, ...]
+    names: tuple[str, ...]
+    reasons: tuple[str | None, ...]
+    scalar: bool = False
+
+    def evaluate(self, weights: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class Statistic:
+    """A figure that :func:`bootstrap_interval` evaluates on many resamples at once (the fast
+    path); any plain callable ``f(Predictions) -> float | array`` works too (the slow one)."""
+
+    def prepare(self, predictions: Predictions, frame: _Frame,
+                curves: CurveSet | None = None) -> _Prepared:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class _Ranking(Statistic):
+    """Per-class ROC AUC and/or AP, micro and/or macro ROC AUC, on weights."""
+
+    roc_auc: bool = False
+    average_precision: bool = False
+    micro: bool = False
+    macro: bool = False
+
+    def prepare(self, predictions, frame, curves=None):
+        return _RankingPrepared(self, predictions, frame, _checked_curves(predictions, curves))
+
+
+class PerClassRocAuc(_Ranking):
+    """ROC AUC of every one-vs-rest curve (one figure per class)."""
+
+    def __init__(self):
+        super().__init__(roc_auc=True)
+
+
+class PerClassAveragePrecision(_Ranking):
+    """Average precision of every one-vs-rest curve (one figure per class)."""
+
+    def __init__(self):
+        super().__init__(average_precision=True)
+
+
+class AveragedRocAuc(_Ranking):
+    """Micro and macro ROC AUC (two figures), as :class:`CurveSet` defines them."""
+
+    def __init__(self):
+        super().__init__(micro=True, macro=True)
+
+
+@dataclass(frozen=True)
+class Accuracy(Statistic):
+    """Accuracy of a decision rule (default: the task's headline rule at 0.5), as
+    :func:`evalcore.decisions.confusion` counts it: abstained samples are wrong, multilabel
+    rows must match exactly."""
+
+    rule: str | None = None
+    thresholds: float | Sequence[float] = 0.5
+
+    def prepare(self, predictions, frame, curves=None):
+        p = predictions
+        decided = confusion(p, self.rule, self.thresholds)
+        predicted = predict(p, self.rule, self.thresholds)
+        correct = predicted == p.y_true
+        if correct.ndim == 2:
+            correct = correct.all(axis=1)
+        return _Linear(("accuracy",), ("accuracy",), (None,), correct[frame.order][:, None],
+                       lambda sums: sums / frame.n, np.array([decided.accuracy]), scalar=True)
+
+
+@dataclass(frozen=True)
+class ClassRates(Statistic):
+    """Precision, recall and F1 of one class (an index into ``class_names`` or a name) under
+    a decision rule at given thresholds, as :func:`evalcore.decisions.confusion` counts them."""
+
+    cls: int | str
+    thresholds: float | Sequence[float] = 0.5
+    rule: str | None = None
+
+    def prepare(self, predictions, frame, curves=None):
+        p = predictions
+        k = _curve_index(p.class_names, self.cls)
+        name = p.class_names[k]
+        row = confusion(p, self.rule, self.thresholds).counts.row(k)
+        predicted = predict(p, self.rule, self.thresholds)
+        if p.task == "multilabel":
+            said, truth = predicted[:, k], p.y_true[:, k]
+        else:
+            said, truth = predicted == k, p.y_true == k
+        indicators = np.stack([said & truth, said & ~truth, ~said & truth], axis=1)
+        estimate = np.array([np.nan if row[key] is None else row[key]
+                             for key in ("precision", "recall", "f1")])
+        reasons = tuple(
+            None if row[key] is not None else f"{key} of {name!r} is undefined (0 / 0)"
+            for key in ("precision", "recall", "f1")
+        )
+        return _Linear(("precision", "recall", "f1"), (name,) * 3, reasons,
+                       indicators[frame.order], _rates, estimate)
+
+
+def _rates(sums: np.ndarray) -> np.ndarray:
+    tp, fp, fn = sums.T.astype(np.float64)
+    return np.stack([_div(tp, tp + fp), _div(tp, tp + fn), _div(2 * tp, 2 * tp + fp + fn)], axis=1)
+
+
+class Combined(Statistic):
+    """Several statistics on the same resamples: their figures side by side."""
+
+    def __init__(self, *statistics: Statistic):
+        if not statistics:
+            raise InputError("Combined needs at least one statistic")
+        for s in statistics:
+            if not isinstance(s, Statistic):
+                raise InputError(f"Combined takes Statistic objects (the ready ones), got {s!r}")
+        self.statistics = statistics
+
+    def prepare(self, predictions, frame, curves=None):
+        return _CombinedPrepared([s.prepare(predictions, frame, curves) for s in self.statistics])
+
+
+@dataclass(frozen=True, eq=False)
+class Bootstrap:
+    """The bootstrap distribution of a statistic: ``samples[r, d]`` is figure d on resample
+    r (NaN where undefined), ``estimate[d]`` its value on the data."""
+
+    metrics: tuple[str, ...]
+    names: tuple[str, ...]
+    estimate: np.ndarray
+    samples: np.ndarray
+    reasons: tuple[str | None, ...]
+    scalar: bool = False
+
+    def intervals(self, level: float = DEFAULT_LEVEL) -> Interval | list[Interval]:
+        """Percentile intervals: one Interval for a scalar statistic, else one per figure."""
+        alpha = (1.0 - _checked_level(level)) / 2
+        out = []
+        total = self.samples.shape[0]
+        for d, (metric, name) in enumerate(zip(self.metrics, self.names)):
+            estimate = float(self.estimate[d])
+            values = self.samples[:, d]
+            values = values[~np.isnan(values)]
+            if np.isnan(estimate):
+                reason = self.reasons[d] or f"{metric} of {name!r} is undefined on the data"
+                out.append(Interval(metric, name, None, None, None, level, "bootstrap",
+                                    int(values.size), reason))
+                continue
+            if not values.size:
+                out.append(Interval(metric, name, estimate, None, None, level, "bootstrap", 0,
+                                    f"{metric} of {name!r} is undefined in every resample"))
+                continue
+            low, high = np.quantile(values, [alpha, 1.0 - alpha])
+            reason = None
+            if values.size < total:
+                reason = (f"undefined in {total - values.size} of {total} resamples; the "
+                          f"interval is over the other {values.size}")
+            out.append(Interval(metric, name, estimate, float(low), float(high), level,
+                                "bootstrap", int(values.size), reason))
+        return out[0] if self.scalar else out
+
+
+def bootstrap_distribution(
+    predictions: Predictions,
+    statistic: Statistic | Callable[[Predictions], object],
+    *,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    random_state: int | np.random.Generator | None = None,
+    progress: Progress | None = None,
+    curves: CurveSet | None = None,
+    names: Sequence[str] | None = None,
+) -> Bootstrap:
+    """Draw ``n_resamples`` stratified resamples and evaluate ``statistic`` on each.
+
+    A :class:`Statistic` (the ready ones: :class:`PerClassRocAuc`,
+    :class:`PerClassAveragePrecision`, :class:`AveragedRocAuc`, :class:`Accuracy`,
+    :class:`ClassRates`, :class:`Combined`) is evaluated on chunks of multiplicity vectors,
+    vectorised; ``curves`` (the CurveSet of ``predictions``) lets the ranking statistics reuse
+    its sorted scores. Any other callable is called with each resample as a Predictions (rows
+    drawn with replacement): general, and as slow as the callable. Both draw the same
+    resamples from the same seed. ``progress(done, total)`` is called after every chunk.
+    """
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) \
+            or n_resamples < 1:
+        raise InputError(f"expected n_resamples to be a positive integer, got {n_resamples!r}")
+    n_resamples = int(n_resamples)
+    try:
+        rng = np.random.default_rng(random_state)
+    except (TypeError, ValueError):
+        raise InputError(
+            f"random_state must be an int seed, a numpy Generator or None, got {random_state!r}"
+        ) from None
+    frame = _Frame(predictions)
+    chunk = max(1, min(n_resamples, CHUNK_CELLS // max(frame.n, 1)))
+    if isinstance(statistic, Statistic):
+        prepared = statistic.prepare(predictions, frame, curves)
+        estimate = np.asarray(prepared.estimate, dtype=np.float64)
+        samples = np.empty((n_resamples, estimate.size))
+        for start in range(0, n_resamples, chunk):
+            count = min(chunk, n_resamples - start)
+            samples[start : start + count] = prepared.evaluate(frame.weights(rng, count))
+            if progress is not None:
+                progress(start + count, n_resamples)
+        metrics, labels, reasons, scalar = (prepared.metrics, prepared.names, prepared.reasons,
+                                            prepared.scalar)
+    elif callable(statistic):
+        estimate, scalar = _as_figures(statistic(predictions))
+        samples = np.empty((n_resamples, estimate.size))
+        for r in range(n_resamples):
+            rows = frame.indices(rng)
+            resample = replace(predictions, y_true=predictions.y_true[rows],
+                               scores=predictions.scores[rows], split=None, model=None)
+            value, _ = _as_figures(statistic(resample))
+            if value.size != estimate.size:
+                raise InputError(f"the statistic gave {estimate.size} figure(s) on the data "
+                                 f"but {value.size} on resample {r}")
+            samples[r] = value
+            if progress is not None and ((r + 1) % chunk == 0 or r + 1 == n_resamples):
+                progress(r + 1, n_resamples)
+        metrics = ("statistic",) * estimate.size
+        labels = tuple(str(i) for i in range(estimate.size)) if not scalar else ("statistic",)
+        reasons = (None,) * estimate.size
+    else:
+        raise InputError(f"statistic must be a Statistic or a callable, got {statistic!r}")
+    if names is not None:
+        labels = tuple(str(n) for n in names)
+        if len(labels) != estimate.size:
+            raise InputError(f"got {len(labels)} names for {estimate.size} figures")
+    return Bootstrap(tuple(metrics), tuple(labels), estimate, samples, tuple(reasons), scalar)
+
+
+def bootstrap_interval(
+    predictions: Predictions,
+    statistic: Statistic | Callable[[Predictions], object],
+    *,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    level: float = DEFAULT_LEVEL,
+    random_state: int | np.random.Generator | None = None,
+    progress: Progress | None = None,
+    curves: CurveSet | None = None,
+    names: Sequence[str] | None = None,
+) -> Interval | list[Interval]:
+    """Stratified percentile bootstrap interval(s) of ``statistic`` (see
+    :func:`bootstrap_distribution`): one Interval when the statistic gives one number, else a
+    list, one per figure.
+
+    >>> import numpy as np
+    >>> from evalcore import Predictions
+    >>> p = Predictions.from_arrays([0, 1, 0, 1, 1, 0], [.1, .8, .4, .35, .9, .2])
+    >>> bootstrap_interval(p, PerClassRocAuc(), n_resamples=200, random_state=0)[0].estimate
+    0.8888888888888888
+    """
+    _checked_level(level)
+    return bootstrap_distribution(
+        predictions, statistic, n_resamples=n_resamples, random_state=random_state,
+        progress=progress, curves=curves, names=names,
+    ).intervals(level)
+
+
+def summary_intervals(
+    predictions: Predictions,
+    curves: CurveSet,
+    *,
+    level: float = DEFAULT_LEVEL,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    random_state: int | np.random.Generator | None = 0,
+    progress: Progress | None = None,
+) -> dict:
+    """The intervals of ``evalcore summary --ci``, JSON-ready (None where undefined):
+
+    ``per_class[name]``: ``roc_auc_ci`` (DeLong), ``average_precision_ci`` (bootstrap) and a
+    ``reason`` where one is None; ``roc_auc_ci``: ``micro`` and ``macro`` (bootstrap);
+    ``accuracy_ci`` (bootstrap, the headline accuracy). One bootstrap run serves them all.
+    """
+    _checked_level(level)
+    _checked_curves(predictions, curves)
+    delongs = auc_intervals(curves, level=level)
+    boot = bootstrap_distribution(
+        predictions, Combined(_Ranking(average_precision=True, micro=True, macro=True),
+                              Accuracy()),
+        n_resamples=n_resamples, random_state=random_state, progress=progress, curves=curves,
+    )
+    intervals = boot.intervals(level)
+    k = len(curves.names)
+    ap, (micro, macro, acc) = intervals[:k], intervals[k:]
+    per_class = {}
+    for name, auc_ci, ap_ci in zip(curves.names, delongs, ap):
+        reasons = [r for r in (auc_ci.reason, ap_ci.reason) if r]
+        per_class[name] = {
+            "roc_auc_ci": auc_ci.bounds,
+            "average_precision_ci": ap_ci.bounds,
+            "reason": "; ".join(dict.fromkeys(reasons)) or None,
+        }
+    return {
+        "level": level,
+        "n_resamples": boot.samples.shape[0],
+        "random_state": random_state if isinstance(random_state, int) else None,
+        "methods": {
+            "roc_auc": "DeLong (Sun & Xu midranks), normal approximation",
+            "other": "stratified percentile bootstrap" if predictions.task != "multilabel"
+            else "percentile bootstrap of rows",
+        },
+        "per_class": per_class,
+        "roc_auc_ci": {"micro": micro.bounds, "macro": macro.bounds},
+        "accuracy_ci": acc.bounds,
+        "reasons": {
+            key: iv.reason for key, iv in (("micro", micro), ("macro", macro), ("accuracy", acc))
+            if iv.reason
+        },
+    }
+
+
+# --------------------------------------------------------------------------- fast statistics
+
+
+class _Ranked:
+    """One ranking (a class' curve, or the micro average) prepared for weighted resamples.
+
+    ``pos``: the positives' scores ascending, ``pos_at``: their weight-layout positions (the
+    micro average repeats positions: a sample is in it once per class). ``columns``: one or
+    more sets of negatives (a class has one; the micro average one per class), each as
+    (scores ascending, their layout positions, the layout positions of that set's
+    positives). Every negative y is placed once among the sorted positives (#pos < y), so a
+    resample needs no pass in score order:
+
+    - ROC AUC alone (``histogram=False``): 2U = 2 W+ W- - sum over negatives of
+      w (C[#pos < y] + C[#pos <= y]), C the cumulative weight of the sorted positives: one
+      gather from C per layout position;
+    - with AP (``histogram=True``): the weight of the negatives between consecutive positive
+      scores (a weighted bincount per resample) gives, for each positive, the weight of the
+      negatives scoring at least as high (AP) and lower (AUC).
+    """
+
+    def __init__(self, pos: np.ndarray, pos_at: np.ndarray, columns, n_layout: int, *,
+                 histogram: bool):
+        m = self.m = int(pos.size)
+        self.pos_at = pos_at
+        self.histogram = histogram
+        new = np.empty(m, dtype=bool)
+        new[:1] = True
+        np.not_equal(pos[1:], pos[:-1], out=new[1:])
+        # per positive: the index of the first positive with the same score
+        self.group = np.maximum.accumulate(np.where(new, np.arange(m), 0))
+        self.distinct = bool(new.all())
+        self.columns = []
+        for neg, neg_at, column_pos_at in columns:
+            low, high = _below(pos, neg)  # per negative: #pos < y, #pos <= y
+            tied = np.flatnonzero(low != high)
+            # layout positions that are not negatives of this column point at a zero bin
+            place = np.full(n_layout, m + 1, dtype=np.intp)
+            place[neg_at] = low
+            if histogram:  # negatives tied with a positive go to a second set of bins
+                place[neg_at[tied]] += m + 2
+                self.columns.append((place, column_pos_at, None))
+            else:
+                self.columns.append((place, column_pos_at, (neg_at[tied], low[tied], high[tied])))
+
+    def evaluate(self, w: np.ndarray, w_float: np.ndarray, auc: bool, ap: bool):
+        """(AUC, AP) of each weight row (NaN where undefined): O(N) per row, no sort."""
+        if not self.histogram:
+            return self._auc_by_gaps(w), None
+        b, m = w.shape[0], self.m
+        wp = np.take(w_float, self.pos_at, axis=1)  # positives' weights, ascending scores
+        w_pos = wp.sum(axis=1)
+        hist = np.empty((b, 2 * m + 4))
+        for row in range(b):
+            for i, (place, _, _) in enumerate(self.columns):
+                counted = np.bincount(place, weights=w_float[row], minlength=2 * m + 4)
+                if i:
+                    hist[row] += counted
+                else:
+                    hist[row] = counted
+        tied = hist[:, m + 2 : 2 * m + 3]  # negatives equal to the positives of bin s
+        between = hist[:, : m + 1] + tied  # negatives y with #pos < y == s
+        above = np.zeros((b, m + 2))  # above[:, s]: weight of negatives with #pos < y >= s
+        above[:, : m + 1] = np.cumsum(between[:, ::-1], axis=1)[:, ::-1]
+        w_neg = above[:, 0]
+        higher = np.take(above, self.group + 1, axis=1)  # negatives above each positive
+        ties = np.take(tied, self.group, axis=1)  # negatives tied with it
+        out_auc = out_ap = None
+        if auc:  # sum of w_i (#neg < x_i + #neg <= x_i)
+            u2 = np.einsum("ij,ij->i", wp, 2 * (w_neg[:, None] - higher) - ties)
+            out_auc = _div(u2, 2 * w_pos * w_neg)
+        if ap:
+            pos_before = np.cumsum(wp, axis=1)
+            pos_before -= wp
+            if not self.distinct:
+                pos_before = np.take(pos_before, self.group, axis=1)
+            tp = w_pos[:, None] - pos_before  # positives scoring at least x_i
+            fp = higher + ties  # negatives scoring at least x_i
+            fp += tp
+            precision = np.divide(tp, fp, out=np.zeros_like(tp), where=fp > 0)
+            out_ap = _div(np.einsum("ij,ij->i", wp, precision), w_pos)
+        return out_auc, out_ap
+
+    def _auc_by_gaps(self, w: np.ndarray) -> np.ndarray:
+        b, m = w.shape[0], self.m
+        table = np.zeros((b, m + 2), dtype=_count_dtype(w))  # table[:, j]: first j positives
+        np.cumsum(np.take(w, self.pos_at, axis=1), axis=1, dtype=table.dtype,
+                  out=table[:, 1 : m + 1])
+        w_pos = table[:, m].astype(np.float64)
+        w_neg = np.zeros(b)
+        lower = np.zeros(b, dtype=np.int64)  # sum over negatives of w (C[#pos<y] + C[#pos<=y])
+        for place, column_pos_at, (tied_at, tied_low, tied_high) in self.columns:
+            lower += 2 * np.einsum("ij,ij->i", w, np.take(table, place, axis=1), dtype=np.int64)
+            if tied_at.size:  # C[#pos <= y] - C[#pos < y] for negatives tied with positives
+                step = np.take(table, tied_high, axis=1) - np.take(table, tied_low, axis=1)
+                lower += np.einsum("ij,ij->i", np.take(w, tied_at, axis=1), step,
+                                   dtype=np.int64)
+            # every resample draws N samples: a column's negatives weigh N - its positives
+            w_neg += w.shape[1] - np.take(w, column_pos_at, axis=1).sum(axis=1, dtype=np.int64)
+        pairs = 2 * w_pos * w_neg
+        return _div(pairs - lower, pairs)
+
+
+def _count_dtype(w: np.ndarray) -> type:
+    """int32 for cumulative weights and sums of two of them (at most 2 N) while they surely
+    fit, else int64."""
+    return np.int32 if w.shape[1] < 1 << 29 else np.int64
+
+
+class _RankingPrepared(_Prepared):
+    def __init__(self, spec: _Ranking, p: Predictions, frame: _Frame, curves: CurveSet | None):
+        self.spec = spec
+        names = p.curve_names
+        self.k = len(names)
+        histogram = spec.average_precision
+        sides = []
+        for c in range(self.k):
+            pos, neg, pos_ids, neg_ids = _sorted_sides(p, c, curves)
+            sides.append((pos, neg, frame.position[pos_ids], frame.position[neg_ids]))
+        # a class with positives has an AP; its AUC also needs negatives (NaN otherwise)
+        self.rankings = [
+            _Ranked(pos, pos_at, [(neg, neg_at, pos_at)], frame.n, histogram=histogram)
+            if pos.size else None
+            for pos, neg, pos_at, neg_at in sides
+        ]
+        auc_reasons = [
+            None if pos.size and neg.size else _undefined_reason(names[c], pos.size, neg.size)
+            for c, (pos, neg, _, _) in enumerate(sides)
+        ]
+        ap_reasons = [
+            None if pos.size else f"no positive samples of {names[c]!r}: AP is undefined"
+            for c, (pos, _, _, _) in enumerate(sides)
+        ]
+        self.micro = None
+        if spec.micro:
+            if self.k == 1:
+                self.micro = self.rankings[0] if auc_reasons[0] is None else None
+            else:
+                pos, pos_at = _merge([(s[0], s[2]) for s in sides])
+                if pos.size and sum(s[1].size for s in sides):
+                    self.micro = _Ranked(pos, pos_at, [(s[1], s[3], s[2]) for s in sides],
+                                         frame.n, histogram=False)
+        del sides
+        metrics, labels, why = [], [], []
+        for flag, metric, reasons in ((spec.roc_auc, "roc_auc", auc_reasons),
+                                      (spec.average_precision, "average_precision", ap_reasons)):
+            if flag:
+                metrics += [metric] * self.k
+                labels += list(names)
+                why += reasons
+        if spec.micro:
+            metrics.append("roc_auc")
+            labels.append("micro")
+            why.append(None if self.micro is not None else "micro ROC AUC is undefined: "
+                       "no positive or no negative one-vs-rest pair")
+        if spec.macro:
+            metrics.append("roc_auc")
+            labels.append("macro")
+            why.append(None if any(r is None for r in auc_reasons)
+                       else "macro ROC AUC is undefined: no class has a defined ROC AUC")
+        self.metrics, self.names, self.reasons = tuple(metrics), tuple(labels), tuple(why)
+        self.estimate = self.evaluate(np.ones((1, frame.n), dtype=np.int32))[0]
+
+    def evaluate(self, w: np.ndarray) -> np.ndarray:
+        spec = self.spec
+        b = w.shape[0]
+        want_auc = spec.roc_auc or spec.macro
+        w_float = w.astype(np.float64) if spec.average_precision else None
+        aucs = np.full((b, self.k), np.nan)
+        aps = np.full((b, self.k), np.nan)
+        for c, ranking in enumerate(self.rankings):
+            if ranking is not None and (want_auc or spec.average_precision):
+                auc, ap = ranking.evaluate(w, w_float, want_auc, spec.average_precision)
+                if auc is not None:
+                    aucs[:, c] = auc
+                if ap is not None:
+                    aps[:, c] = ap
+        columns = []
+        if spec.roc_auc:
+            columns.append(aucs)
+        if spec.average_precision:
+            columns.append(aps)
+        if spec.micro:
+            if self.micro is None:
+                columns.append(np.full((b, 1), np.nan))
+            elif self.micro is self.rankings[0] and want_auc:
+                columns.append(aucs[:, :1])
+            else:
+                columns.append(self.micro.evaluate(w, w_float, True, False)[0][:, None])
+        if spec.macro:
+            defined = ~np.isnan(aucs)
+            total = np.where(defined, aucs, 0.0).sum(axis=1)
+            columns.append(_div(total, defined.sum(axis=1))[:, None])
+        return np.concatenate(columns, axis=1)
+
+
+class _Linear(_Prepared):
+    """Figures that are functions of weighted sums of per-sample indicators."""
+
+    def __init__(self, metrics, names, reasons, indicators, finish, estimate, scalar=False):
+        self.metrics, self.names, self.reasons = metrics, names, reasons
+        self.indicators = np.ascontiguousarray(indicators, dtype=np.int64)
+        self.finish = finish
+        self.estimate = np.asarray(estimate, dtype=np.float64)
+        self.scalar = scalar
+
+    def evaluate(self, w: np.ndarray) -> np.ndarray:
+        return self.finish(w @ self.indicators)
+
+
+class _CombinedPrepared(_Prepared):
+    def __init__(self, parts: list[_Prepared]):
+        self.parts = parts
+        self.metrics = sum((p.metrics for p in parts), ())
+        self.names = sum((p.names for p in parts), ())
+        self.reasons = sum((p.reasons for p in parts), ())
+        self.estimate = np.concatenate([np.atleast_1d(p.estimate) for p in parts])
+
+    def evaluate(self, w: np.ndarray) -> np.ndarray:
+        return np.concatenate([p.evaluate(w).reshape(w.shape[0], -1) for p in self.parts],
+                              axis=1)
+
+
+def _sorted_sides(p: Predictions, c: int, curves: CurveSet | None):
+    """(positives' scores ascending, negatives' scores ascending, the samples in those orders).
+
+    With ``curves``, its sorted arrays are reused and each sample is placed by binary search
+    (no sort); otherwise one argsort per side."""
+    column = p.scores[:, c]
+    mask = np.asarray(p.positives(c), dtype=bool)
+    out = []
+    for samples, sorted_values in (
+        (np.flatnonzero(mask), None if curves is None else curves._positives[c]),
+        (np.flatnonzero(~mask), None if curves is None else curves._negatives[c]),
+    ):
+        values = column[samples]
+        if sorted_values is None:
+            order = np.argsort(values, kind="stable")
+            out.append((values[order], samples[order]))
+        else:
+            out.append((sorted_values, samples[_order_of(sorted_values, values)]))
+    (pos, pos_ids), (neg, neg_ids) = out
+    return pos, neg, pos_ids, neg_ids
+
+
+def _order_of(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The permutation ``perm`` with ``values[perm] == sorted_values``, by binary search (O(n
+    log n), no sort; tied values are placed in order of appearance). InputError when
+    ``sorted_values`` does not hold exactly ``values`` (curves of other predictions)."""
+    mismatch = InputError("the CurveSet was not computed from these predictions")
+    if sorted_values.size != values.size:
+        raise mismatch
+    if not values.size:
+        return np.empty(0, dtype=np.intp)
+    keys = values
+    if values.dtype != sorted_values.dtype:
+        keys = values.astype(sorted_values.dtype)
+        if not np.array_equal(keys, values):
+            raise mismatch
+    first = np.searchsorted(sorted_values, keys, side="left")
+    if first.max() >= sorted_values.size or not np.array_equal(sorted_values[first], keys):
+        raise mismatch
+    nxt = np.minimum(first + 1, sorted_values.size - 1)
+    tied = (first + 1 < sorted_values.size) & (sorted_values[nxt] == keys)
+    perm = np.empty(values.size, dtype=np.intp)
+    alone = np.flatnonzero(~tied)
+    perm[first[alone]] = alone
+    tied = np.flatnonzero(tied)
+    if tied.size:  # a block of equal values: places first, first + 1, ... in appearance order
+        tied = tied[np.argsort(first[tied], kind="stable")]
+        starts = first[tied]
+        perm[starts + np.arange(tied.size) - np.searchsorted(starts, starts, side="left")] = tied
+    return perm
+
+
+def _merge(runs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Merge sorted runs (values, positions): a stable sort of sorted runs is a K-way merge."""
+    values = np.concatenate([v for v, _ in runs])
+    at = np.concatenate([a for _, a in runs])
+    order = np.argsort(values, kind="stable")
+    return values[order], at[order]
+
+
+def _checked_curves(p: Predictions, curves: CurveSet | None) -> CurveSet | None:
+    if curves is None:
+        return None
+    if not isinstance(curves, CurveSet):
+        raise InputError(f"curves must be a CurveSet, got {type(curves).__name__}")
+    if curves.n_samples != p.n_samples or curves.names != p.curve_names:
+        raise InputError(
+            f"the CurveSet ({curves.n_samples} samples, classes {list(curves.names)}) was not "
+            f"computed from these predictions ({p.n_samples} samples, classes "
+            f"{list(p.curve_names)})"
+        )
+    return curves
+
+
+def _as_figures(value) -> tuple[np.ndarray, bool]:
+    """A statistic's value as a float vector (None -> NaN) and whether it was a scalar."""
+    try:
+        array = np.asarray(value if value is not None else np.nan, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"the statistic must return a number or an array of numbers, "
+                         f"got {value!r}") from None
+    if array.ndim > 1:
+        raise InputError(f"the statistic must return a number or a 1-D array, got shape "
+                         f"{array.shape}")
+    return array.reshape(-1), array.ndim == 0
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, NaN where den == 0."""
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    out = np.full(np.broadcast(num, den).shape, np.nan)
+    return np.divide(num, den, out=out, where=den != 0)
+
+
+def _checked_level(level) -> float:
+    try:
+        ok = 0.0 < float(level) < 1.0
+    except (TypeError, ValueError):
+        ok = False
+    if isinstance(level, bool) or not ok:
+        raise InputError(f"expected level to be between 0 and 1 (e.g. 0.95), got {level!r}")
+    return float(level)
+
+
+def _z(level) -> float:
+    """The two-sided normal quantile of ``level`` (1.96 for 0.95)."""
+    return NormalDist().inv_cdf(0.5 + _checked_level(level) / 2)
+
+
+def _curve_index(names: tuple[str, ...], c) -> int:
+    if isinstance(c, (int, np.integer)) and not isinstance(c, bool):
+        if 0 <= c < len(names):
+            return int(c)
+        raise InputError(f"expected a class index in 0..{len(names) - 1} or a class name, "
+                         f"got {c}")
+    try:
+        return names.index(str(c))
+    except ValueError:
+        raise InputError(f"no class {c!r}; classes are {list(names)}") from None
+
+
+# --------------------------------------------------------------------------- comparing models
+
+
+def compare_average_precision(
+    pred_a: Predictions, pred_b: Predictions, *, n_resamples: int = DEFAULT_RESAMPLES,
+    level: float = DEFAULT_LEVEL, random_state: int | None = 0,
+    progress: Progress | None = None,
+) -> list[Interval]:
+    """Paired bootstrap interval of AP(A) - AP(B) for every class: both models are evaluated
+    on the same resamples (drawn from the shared labels with the same seed)."""
+    _same_samples(pred_a, pred_b)
+    seed = 0 if random_state is None else random_state
+    half = None if progress is None else (lambda done, total: progress(done, 2 * total))
+    rest = None if progress is None else (lambda done, total: progress(total + done, 2 * total))
+    boot_a = bootstrap_distribution(pred_a, PerClassAveragePrecision(), n_resamples=n_resamples,
+                                    random_state=seed, progress=half)
+    boot_b = bootstrap_distribution(pred_b, PerClassAveragePrecision(), n_resamples=n_resamples,
+                                    random_state=seed, progress=rest)
+    difference = Bootstrap(
+        ("average_precision_difference",) * len(boot_a.names), boot_a.names,
+        boot_a.estimate - boot_b.estimate, boot_a.samples - boot_b.samples,
+        tuple(a or b for a, b in zip(boot_a.reasons, boot_b.reasons)),
+    )
+    return difference.intervals(level)
+
+
+def compare_models(
+    pred_a: Predictions, pred_b: Predictions, *, level: float = DEFAULT_LEVEL,
+    n_resamples: int = DEFAULT_RESAMPLES, random_state: int | None = 0,
+    progress: Progress | None = None,
+) -> dict:
+    """Two models on the same samples, per class: paired DeLong test of the ROC AUCs and the
+    paired bootstrap interval of the AP difference. JSON-ready."""
+    auc = [compare_auc(pred_a, pred_b, c, level=level) for c in range(len(pred_a.curve_names))]
+    ap = compare_average_precision(pred_a, pred_b, n_resamples=n_resamples, level=level,
+                                   random_state=random_state, progress=progress)
+    per_class = {}
+    for comparison, interval in zip(auc, ap):
+        per_class[comparison.name] = {
+            "roc_auc_a": comparison.auc_a,
+            "roc_auc_b": comparison.auc_b,
+            "difference": comparison.difference,
+            "p_value": comparison.p_value,
+            "difference_ci": None if comparison.low is None else [comparison.low, comparison.high],
+            "average_precision_difference": interval.estimate,
+            "average_precision_difference_ci": interval.bounds,
+            "reason": comparison.reason or interval.reason,
+        }
+    return {
+        "level": level,
+        "n_samples": pred_a.n_samples,
+        "n_resamples": n_resamples,
+        "methods": {"roc_auc": "paired DeLong test (two-sided)",
+                    "average_precision": "paired stratified percentile bootstrap"},
+        "per_class": per_class,
+    }

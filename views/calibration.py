@@ -1,0 +1,47 @@
+"""Calibration: reliability diagrams, ECE, MCE and Brier score."""
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import state
+from dashboard.widgets import current
+from evalcore import figures
+from evalcore.calibration import AUC_NOTE, STRATEGIES, calibration
+
+data = current()
+st.title("Calibration")
+st.caption(AUC_NOTE)
+
+cols = st.columns([2, 2, 3])
+bins = cols[0].slider("Bins", 2, 50, 10, key="cal.bins")
+strategy = cols[1].radio("Bins of", STRATEGIES, key="cal.strategy", horizontal=True,
+                         format_func={"uniform": "equal width", "quantile": "equal mass"}.get)
+cal = calibration(data.predictions, bins=bins, strategy=strategy)
+
+m = st.columns(4)
+m[0].metric("ECE (top label)", "n/a" if cal.ece_top_label is None else f"{cal.ece_top_label:.4f}",
+            help="Expected calibration error of the top class' score: the count-weighted mean "
+                 "|accuracy - confidence| over the bins.")
+m[1].metric("ECE (class-wise)", f"{cal.ece_classwise:.4f}",
+            help="The mean over classes of each one-vs-rest ECE.")
+m[2].metric("MCE (top label)", "n/a" if cal.mce_top_label is None else f"{cal.mce_top_label:.4f}",
+            help="The largest |accuracy - confidence| of a bin.")
+m[3].metric("Brier score", f"{cal.brier:.4f}", help=cal.brier_definition)
+if cal.top_label_reason:
+    st.caption(cal.top_label_reason)
+
+names = list(cal.names)
+shown_names = st.multiselect("Classes", names, default=st.session_state.get(state.SHOWN) or names[:10],
+                             key="cal.classes")
+shown = [names.index(n) for n in shown_names if n in names]
+st.plotly_chart(figures.reliability_figure(cal, classes=shown), key="cal.reliability")
+
+st.subheader("Per class")
+st.dataframe(pd.DataFrame({
+    "class": names,
+    "positives": [c.n_positive for c in cal.classes],
+    "ECE": [c.ece for c in cal.classes],
+    "MCE": [c.mce for c in cal.classes],
+    "Brier": [c.brier for c in cal.classes],
+}), hide_index=True, key="cal.table",
+    column_config={k: st.column_config.NumberColumn(format="%.4f") for k in ("ECE", "MCE", "Brier")})
