@@ -142,3 +142,27 @@ def split_curves(data: Dataset) -> list[tuple[str, CurveSet]]:
     """Curves of every other split of the same model, for overlays."""
     return [(split, split_curves_for(data, split))
             for split in data.loaded.predictions.splits if split != data.split]
+
+
+@st.cache_resource(max_entries=24, show_spinner=False)
+def _auc_intervals(dataset_key: str, _curves: CurveSet) -> list:
+    from evalcore.stats import auc_intervals
+
+    return auc_intervals(_curves)
+
+
+def auc_intervals(data: Dataset) -> list:
+    """DeLong's 95% interval of every class' ROC AUC (cached with the curves)."""
+    return _auc_intervals(data.key, data.curves)
+
+
+def report_html(data: Dataset, decision, intervals: dict | None = None) -> str:
+    """The self-contained HTML report of the current view."""
+    from evalcore.calibration import calibration
+    from evalcore.report import render_report
+
+    provenance = {"file": data.source.label, "content": data.source.key, "split": data.split,
+                  "model": data.model, "rows in file": data.loaded.layout.n_rows,
+                  "detected": data.loaded.layout.describe(data.loaded.predictions)}
+    return render_report(data.predictions, data.curves, decision, provenance=provenance,
+                         intervals=intervals, calibration=calibration(data.predictions))

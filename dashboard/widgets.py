@@ -152,7 +152,10 @@ def metrics_table(data: Dataset, decision: Confusion) -> pd.DataFrame:
                 "AP": getattr(data.curves.average_precision, avg),
                 "precision": precision, "recall": recall, "F1": f1,
             })
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    for column in ("support", "TP", "FP", "FN", "TN"):
+        frame[column] = frame[column].astype("Int64")  # averages rows: <NA>, not 35.0
+    return frame
 
 
 def _curve_counts(data: Dataset, counts: Counts) -> Counts:

@@ -2,8 +2,17 @@
 
 import streamlit as st
 
+from dashboard import data as data_module
 from dashboard import thresholds
 from dashboard.widgets import current, metrics_table
+
+BOOT_KEY = "overview.bootstrap"
+REPORT_KEY = "overview.report_html"
+
+
+def _ci(low, high) -> str:
+    return "" if low is None or high is None else f"[{low:.4f}, {high:.4f}]"
+
 
 data = current()
 p = data.predictions
@@ -28,6 +37,13 @@ st.caption(
     " Change it on the Thresholds page."
 )
 table = metrics_table(data, decision)
+delong = data_module.auc_intervals(data)
+table.insert(4, "AUC 95% CI", [_ci(i.low, i.high) for i in delong] + [""] * (len(table) - len(delong)))
+boot = st.session_state.get(BOOT_KEY)
+if boot is not None and boot[0] == data.key:
+    ap_ci = [boot[1]["per_class"].get(n, {}).get("average_precision_ci") for n in data.curves.names]
+    table.insert(6, "AP 95% CI", [_ci(*(c or (None, None))) for c in ap_ci]
+                 + [""] * (len(table) - len(ap_ci)))
 st.dataframe(
     table, hide_index=True, key="overview.table",
     column_config={c: st.column_config.NumberColumn(format="%.4f")
@@ -42,3 +58,37 @@ if decision.multilabel is not None:
         f"Multi-label: subset accuracy {m.subset_accuracy:.4f}, Hamming loss {m.hamming_loss:.4f}, "
         f"binary accuracy (Keras-style, every cell) {m.binary_accuracy:.4f}."
     )
+
+st.subheader("How sure are we?")
+st.caption("ROC AUC intervals: DeLong's variance (fast midranks), normal approximation. AP, "
+           "micro/macro AUC and accuracy: a stratified bootstrap of 1000 resamples, seeded.")
+if st.button("Bootstrap the other intervals", key="overview.bootstrap_button"):
+    from evalcore.stats import summary_intervals
+
+    bar = st.progress(0.0, text="Resampling ...")
+    result = summary_intervals(
+        data.predictions, data.curves,
+        progress=lambda done, total: bar.progress(done / total, text=f"Resampling: {done} / {total}"))
+    bar.empty()
+    st.session_state[BOOT_KEY] = (data.key, result)
+    st.rerun()
+if boot is not None and boot[0] == data.key:
+    result = boot[1]
+    cols = st.columns(3)
+    cols[0].metric("Accuracy 95% CI (headline rule)", _ci(*(result["accuracy_ci"] or (None, None))))
+    cols[1].metric("Micro ROC AUC 95% CI", _ci(*(result["roc_auc_ci"]["micro"] or (None, None))))
+    cols[2].metric("Macro ROC AUC 95% CI", _ci(*(result["roc_auc_ci"]["macro"] or (None, None))))
+
+st.subheader("Take it away")
+cols = st.columns(2)
+cols[0].download_button("Per-class metrics (CSV)", table.to_csv(index=False),
+                        file_name="per_class_metrics.csv", mime="text/csv", key="overview.csv")
+if cols[1].button("Build the HTML report", key="overview.report_build",
+                  help="One self-contained file (plotly inline, works offline) with this view."):
+    with st.spinner("Building the report ..."):
+        intervals = boot[1] if boot is not None and boot[0] == data.key else None
+        st.session_state[REPORT_KEY] = (data.key, data_module.report_html(data, decision, intervals))
+report = st.session_state.get(REPORT_KEY)
+if report is not None and report[0] == data.key:
+    cols[1].download_button("Download the report (HTML)", report[1], file_name="evalcore-report.html",
+                            mime="text/html", key="overview.report_download")

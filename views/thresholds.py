@@ -168,20 +168,31 @@ def _export_import(data: Dataset, decision) -> None:
             except InputError as error:
                 st.session_state["thr.spec_message"] = str(error)
 
+        if decision.matrix is not None:
+            st.download_button("Confusion matrix (CSV)",
+                               widgets.confusion_table(decision, None).to_csv(),
+                               file_name="confusion_matrix.csv", mime="text/csv",
+                               key="thr.matrix_csv")
+        st.download_button("Per-class counts (CSV)", _counts_frame(decision.counts).to_csv(),
+                           file_name="per_class_counts.csv", mime="text/csv", key="thr.counts_csv")
         st.file_uploader("Load a thresholds file", type=["json"], key="thr.spec_upload",
                          on_change=restore)
         if st.session_state.get("thr.spec_message"):
             st.error(st.session_state["thr.spec_message"])
 
 
-def _metrics_frame(counts):
+def _counts_frame(counts):
     import pandas as pd
 
     return pd.DataFrame({
         "TP": counts.tp, "FP": counts.fp, "FN": counts.fn, "TN": counts.tn,
         "precision": counts.precision, "recall": counts.recall, "F1": counts.f1,
         "specificity": counts.specificity,
-    }, index=list(counts.names)).style.format(
+    }, index=list(counts.names))
+
+
+def _metrics_frame(counts):
+    return _counts_frame(counts).style.format(
         {k: "{:.4f}" for k in ("precision", "recall", "F1", "specificity")}, na_rep="n/a")
 
 

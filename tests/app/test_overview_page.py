@@ -47,3 +47,18 @@ def test_accuracy_follows_the_rule_chosen_on_the_thresholds_page():
     assert metrics["Coverage"] == f"{expected.coverage:.2%}"
     recall = table(at)["recall"].iloc[:10].to_numpy()
     assert np.allclose(recall, expected.counts.recall, atol=1e-12)
+
+
+def test_delong_intervals_bootstrap_button_and_report_download():
+    from evalcore import compute_curves
+    from evalcore.stats import auc_intervals
+
+    at = open_app()
+    expected = auc_intervals(compute_curves(DIGITS))
+    shown = table(at)["AUC 95% CI"].iloc[:10].tolist()
+    assert shown == [f"[{i.low:.4f}, {i.high:.4f}]" for i in expected]
+    at.button(key="overview.bootstrap_button").click().run()
+    assert "AP 95% CI" in table(at).columns
+    at.button(key="overview.report_build").click().run()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download the report (HTML)" in labels and "Per-class metrics (CSV)" in labels
