@@ -568,13 +568,18 @@ def _threshold_line(fig: go.Figure, threshold: float | None) -> None:
 
 def _shown(curves: CurveSet, classes: Sequence[int] | None) -> np.ndarray:
     """The curve indices to draw (all by default), checked."""
-    n = len(curves.names)
+    return _checked_indices(curves.names, classes)
+
+
+def _checked_indices(names: Sequence[str], classes: Sequence[int] | None) -> np.ndarray:
+    """``classes`` as indices into ``names`` (all by default); InputError when out of range."""
+    n = len(names)
     if classes is None:
         return np.arange(n)
     shown = np.asarray(list(classes))
     if shown.size and (shown.dtype.kind not in "iu" or shown.min() < 0 or shown.max() >= n):
         raise InputError(
-            f"expected class indices in 0..{n - 1} (classes {list(curves.names)}), "
+            f"expected class indices in 0..{n - 1} (classes {list(names)}), "
             f"got {list(classes)}"
         )
     return shown.astype(np.int64)
@@ -746,13 +751,4 @@ def reliability_figure(cal: Calibration, *, classes: Sequence[int] | None = None
 
 def _reliability_classes(cal: Calibration, classes: Sequence[int] | None) -> np.ndarray:
     """The curve indices of ``cal`` to draw (all by default), checked."""
-    n = len(cal.classes)
-    if classes is None:
-        return np.arange(n)
-    shown = np.asarray(list(classes))
-    if shown.size and (shown.dtype.kind not in "iu" or shown.min() < 0 or shown.max() >= n):
-        raise InputError(
-            f"expected class indices in 0..{n - 1} (classes {list(cal.names)}), "
-            f"got {list(classes)}"
-        )
-    return shown.astype(np.int64)
+    return _checked_indices(cal.names, classes)

@@ -20,6 +20,7 @@ from sklearn.metrics import (
 )
 
 from evalcore.cli import main
+from _cli import run, run_json, strict_loads
 from evalcore.curves import compute_curves
 from evalcore.decisions import confusion
 from evalcore.io import load_predictions
@@ -40,24 +41,6 @@ THRESHOLD_KEYS = {
 }
 
 
-def strict_loads(text: str):
-    def refuse(constant):
-        raise AssertionError(f"non-standard JSON constant {constant!r}")
-
-    return json.loads(text, parse_constant=refuse)
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def run_json(capsys, *argv):
-    code, out, err = run(capsys, *argv, "--json")
-    assert code == 0, err
-    assert err == ""
-    return strict_loads(out)
 
 
 # --------------------------------------------------------------------------- files

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from evalcore.cli import main
+from _cli import run, run_json, strict_loads
 from evalcore.curves import compute_curves
 from evalcore.decisions import accuracy, confusion
 from evalcore.demos import load_demo
@@ -26,24 +27,6 @@ NAMES = ("owl", "cat", "dog", "eel")
 N = 300
 
 
-def strict_loads(text: str):
-    def refuse(constant):
-        raise AssertionError(f"non-standard JSON constant {constant!r}")
-
-    return json.loads(text, parse_constant=refuse)
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def run_json(capsys, *argv):
-    code, out, err = run(capsys, *argv, "--json")
-    assert code == 0, err
-    assert err == ""
-    return strict_loads(out)
 
 
 def as_json(value) -> object:

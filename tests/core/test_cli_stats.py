@@ -13,13 +13,7 @@ from evalcore.calibration import calibration
 from evalcore.cli import main
 from evalcore.io import load
 from evalcore.stats import auc_intervals, compare_auc
-
-
-def run_json(capsys, *argv):
-    code = main([str(a) for a in argv] + ["--json"])
-    out = capsys.readouterr()
-    assert code == 0, out.err
-    return json.loads(out.out, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+from _cli import run_json
 
 
 def test_summary_ci_has_delong_and_bootstrap_intervals(capsys):
