@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+# the browser tests drive Debian's chromium at this path (tests/e2e/conftest.py; Playwright
+# cannot download its own browsers here)
+CHROMIUM := /usr/bin/chromium
+# apt-get as root; through sudo only when not root and sudo exists
+SUDO   := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then echo sudo; fi)
 
-.PHONY: run test install install-test bench clean
+.PHONY: run test install install-test chromium bench bench-browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +25,20 @@ run: install
 	@echo "evalcore: serving on http://localhost:$(PORT)"
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
 
-test: install-test
+test: install-test chromium
 	$(PY) -m pytest
+
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "installing Debian's chromium for the browser tests (tests/e2e)"; \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; \
+	fi
 
 bench: install-test
 	$(PY) benchmarks/bench_curves.py
+
+bench-browser: install-test chromium
+	$(PY) benchmarks/bench_browser.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

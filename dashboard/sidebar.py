@@ -59,8 +59,12 @@ def _requested_source() -> Source | None:
             st.caption("A table with a label column and one score column per class, e.g. "
                        "`label,prob_cat,prob_dog`.")
             return None
+        if len(uploads) > 1 and not all(f.name.lower().endswith(".npy") for f in uploads[-2:]):
+            uploads = uploads[-1:]  # the newest file; older ones (e.g. a refused one) stay out
+        uploads = uploads[-2:]
         files = tuple(_named(f) for f in uploads)
-        return Source("file", content_key(files), " + ".join(f.name for f in files), files)
+        key = "+".join(_content_hash(f) for f in uploads)
+        return Source("file", key, " + ".join(f.name for f in files), files)
     model = st.file_uploader("Keras model (.keras, .h5)", type=["keras", "h5"], key=state.MODEL_FILE)
     data = st.file_uploader(
         "Data: .npz with x, y (and class_names), or a CSV/Parquet table of features",
@@ -72,12 +76,21 @@ def _requested_source() -> Source | None:
         st.caption("The model is loaded in safe mode: Lambda layers and custom code are refused.")
         return None
     files = (_named(model), _named(data))
-    key = content_key(files) + f"|{label}|{layer}"
+    key = f"{_content_hash(model)}+{_content_hash(data)}|{label}|{layer}"
     return Source("model", key, f"{model.name} on {data.name}", files, label, layer)
 
 
 def _named(upload) -> NamedBytes:
     return NamedBytes(upload.name, upload.getvalue())
+
+
+def _content_hash(upload) -> str:
+    """The content hash of an upload, computed once per upload (hashing 100 MB on every
+    rerun would cost more than the rerun)."""
+    hashes = st.session_state.setdefault(state.HASHES, {})
+    if upload.file_id not in hashes:
+        hashes[upload.file_id] = content_key((_named(upload),))
+    return hashes[upload.file_id]
 
 
 def _mapping_for(requested: Source | None) -> Mapping:

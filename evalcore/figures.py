@@ -327,10 +327,8 @@ def threshold_metrics_figure(curves: CurveSet, c: int, *, threshold: float | Non
             extra += "<br>logit of threshold %{customdata[5]:.4~g}"
         data.append(_scatter(
             x=x, y=values[key].astype(np.float32), customdata=full if first else full[:, :1],
-            mode="lines+markers", name=label, meta=int(c), line=dict(color=color, width=2,
-                                                                     shape="hv"),
-            marker=dict(size=6, color=color, opacity=0), selected=dict(marker=dict(opacity=1)),
-            unselected=dict(marker=dict(opacity=0)), visible=True if visible else "legendonly",
+            mode="lines", name=label, meta=int(c), line=dict(color=color, width=2, shape="hv"),
+            visible=True if visible else "legendonly",
             hovertemplate=f"{label} %{{y:.3f}}{extra}<extra></extra>",
         ))
     fig = _figure(data, _layout(hovermode="x unified"))

@@ -20,8 +20,9 @@ decision = thresholds.decision(data)
 
 st.title("Overview")
 st.caption(
-    f"{p.task}, {len(p.class_names)} classes, {p.n_samples:,} samples; scores are "
-    f"{p.score_kind}s" + (f" (converted with {p.conversion})" if p.conversion else "")
+    f"{p.task}, {len(p.class_names)} classes, {p.n_samples:,} samples; "
+    + ("logit scores" if p.score_kind == "logit" else "probability scores")
+    + (f" (converted with {p.conversion})" if p.conversion else "")
 )
 cols = st.columns(4)
 cols[0].metric("ROC AUC (macro)", _v if (_v := data.curves.roc_auc.macro) is None else f"{_v:.4f}")
@@ -45,7 +46,7 @@ if boot is not None and boot[0] == data.key:
     table.insert(6, "AP 95% CI", [_ci(*(c or (None, None))) for c in ap_ci]
                  + [""] * (len(table) - len(ap_ci)))
 st.dataframe(
-    table, hide_index=True, key="overview.table",
+    table, hide_index=True, key="overview.table", height=min(36 * (len(table) + 1) + 3, 900),
     column_config={c: st.column_config.NumberColumn(format="%.4f")
                    for c in ("prevalence", "ROC AUC", "AP", "threshold", "precision", "recall", "F1")},
 )

@@ -95,6 +95,20 @@ def live(data: Dataset) -> None:
     if decision.multilabel is not None:
         m[3].metric("Subset accuracy", f"{decision.multilabel.subset_accuracy:.4f}")
 
+    if decision.matrix is not None:
+        st.subheader("Confusion matrix")
+        widget = state.persistent(state.NORMALIZE, "counts")
+        norm = st.radio("Show", ["counts", "rows (recall)", "columns (precision)"], key=widget,
+                        on_change=state.save, args=(state.NORMALIZE,), horizontal=True)
+        normalize = {"counts": None, "rows (recall)": "true", "columns (precision)": "pred"}[norm]
+        with st.container(key="confusion-matrix"):
+            table = widgets.confusion_table(decision, normalize)
+            st.table(table if normalize is None else table.style.format("{:.1%}", na_rep=""))
+        if st.toggle("Heatmap", key="thr.heatmap_on"):
+            st.plotly_chart(figures.confusion_figure(
+                decision.matrix, decision.labels, decision.predicted_labels, normalize=normalize),
+                key="thr.heatmap")
+
     name = data.curves.names[c]
     st.caption(f"Curves of {name} at its threshold {thresholds.describe(data, float(t[c]))}. "
                "Click a point on a curve to set the threshold to it.")
@@ -110,20 +124,6 @@ def live(data: Dataset) -> None:
             "pr", data, c,
             lambda: figures.pr_figure(data.curves, classes=[c], counts=counts, show_micro=False),
             lambda fig: figures.move_operating_points(fig, data.curves, counts)), "thr.pr")
-
-    if decision.matrix is not None:
-        st.subheader("Confusion matrix")
-        widget = state.persistent(state.NORMALIZE, "counts")
-        norm = st.radio("Show", ["counts", "rows (recall)", "columns (precision)"], key=widget,
-                        on_change=state.save, args=(state.NORMALIZE,), horizontal=True)
-        normalize = {"counts": None, "rows (recall)": "true", "columns (precision)": "pred"}[norm]
-        with st.container(key="confusion-matrix"):
-            table = widgets.confusion_table(decision, normalize)
-            st.table(table if normalize is None else table.style.format("{:.1%}", na_rep=""))
-        if st.toggle("Heatmap", key="thr.heatmap_on"):
-            st.plotly_chart(figures.confusion_figure(
-                decision.matrix, decision.labels, decision.predicted_labels, normalize=normalize),
-                key="thr.heatmap")
 
     st.subheader("Per class" if p.task != "multilabel" else "Per label")
     names = list(decision.counts.names)
