@@ -309,3 +309,19 @@ def test_screenshot_of_every_page(app, artifacts: Path):
         shots[title] = app.screenshot(artifacts / f"page-{slug}.png")
     for title, path in shots.items():
         assert path.stat().st_size > 10_000, f"{title}: {path} looks empty"
+
+
+def test_plotly_toolbar_downloads_a_figure_as_png(app):
+    """Figures download through plotly's own toolbar (PNG), in the browser."""
+    page = app.page
+    app.open("/curves", heading="Curves")
+    chart = app.keyed("curves.roc").locator(".js-plotly-plot")
+    expect(chart).to_be_visible()
+    chart.hover()
+    button = chart.locator('.modebar-btn[data-title^="Download plot"]')
+    expect(button).to_be_visible()
+    with page.expect_download(timeout=30_000) as download:
+        button.click()
+    path = download.value.path()
+    assert download.value.suggested_filename.endswith(".png")
+    assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
