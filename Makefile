@@ -31,11 +31,15 @@ test: install-test chromium
 chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \
 		echo "installing Debian's chromium for the browser tests (tests/e2e)"; \
-		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	fi
 
 bench: install-test
 	$(PY) benchmarks/bench_curves.py
+	$(PY) benchmarks/bench_io.py
+	$(PY) benchmarks/bench_app.py
+	$(PY) benchmarks/bench_stats.py
+	$(PY) benchmarks/bench_calibration.py
 
 bench-browser: install-test chromium
 	$(PY) benchmarks/bench_browser.py
