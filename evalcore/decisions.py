@@ -160,18 +160,25 @@ def _predict(p: Predictions, rule: str, t: np.ndarray) -> np.ndarray:
 
 
 def _per_class_predictions(p: Predictions, t: np.ndarray) -> np.ndarray:
-    """The top class among those clearing their own threshold, else K (abstain). A row whose
-    top class clears its threshold predicts it (it is the highest of those that clear): only
-    the other rows need a scan of every class."""
+    """The top class among those clearing their own threshold, else K (abstain). Rank by rank
+    (``Predictions.ranked``): a row is decided at the first rank whose class clears its
+    threshold, and given up (abstain) once its r-th score is below every threshold, since no
+    later rank scores higher. Most rows are decided at rank 0 or 1."""
     k = p.scores.shape[1]
     key = threshold_in_dtype(t, p.scores.dtype)
-    predicted = p.top_class.copy()
-    rest = np.flatnonzero(p.top_score < key[p.top_class])
-    if rest.size:
-        scores = p.scores[rest]
-        cleared = scores >= key
-        masked = np.where(cleared, scores, np.array(-np.inf, dtype=scores.dtype))
-        predicted[rest] = np.where(cleared.any(axis=1), masked.argmax(axis=1), k)
+    floor = key.min()
+    predicted = np.full(p.n_samples, k, dtype=np.int64)
+    classes, scores = p.ranked
+    hit = p.top_score >= key[p.top_class]
+    predicted[hit] = p.top_class[hit]
+    rows = np.flatnonzero(~hit & (p.top_score >= floor))
+    for r in range(1, k):
+        if not rows.size:
+            break
+        cls, score = classes[r][rows], scores[r][rows]
+        hit = score >= key[cls]
+        predicted[rows[hit]] = cls[hit]
+        rows = rows[~hit & (score >= floor)]
     return predicted
 
 

@@ -60,6 +60,16 @@ class Predictions:
         """The top score per row, computed once."""
         return self.scores.max(axis=1)
 
+    @cached_property
+    def ranked(self) -> tuple[np.ndarray, np.ndarray]:
+        """(classes, scores), each (C, N): row r holds every sample's r-th best class and its
+        score (ties: lowest class index first). Rank by rank, so that a decision rule can
+        visit the ranks of only the rows it has not decided yet. Computed once."""
+        order = np.argsort(-self.scores, axis=1, kind="stable")
+        scores = np.take_along_axis(self.scores, order, axis=1)
+        small = np.uint8 if self.scores.shape[1] <= 256 else np.int32
+        return np.ascontiguousarray(order.T.astype(small)), np.ascontiguousarray(scores.T)
+
     @property
     def splits(self) -> tuple[str, ...]:
         """Distinct values of the ``split`` column, in order of appearance (empty if none)."""

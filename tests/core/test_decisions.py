@@ -645,3 +645,25 @@ def test_rules_match_brute_force_property(case):
         assert (c.tp + c.fp + c.fn + c.tn == len(y)).all()
         np.testing.assert_array_equal(c.tp + c.fn, np.bincount(y, minlength=k))
         strict_json(result.to_dict())
+
+
+@st.composite
+def wide_multiclass(draw):
+    """Up to 8 classes, heavy ties, thresholds that differ per class (the rank walk of the
+    per-class rule visits several ranks and gives rows up below the lowest threshold)."""
+    k = draw(st.integers(2, 8))
+    n = draw(st.integers(1, 30))
+    scores = draw(st.lists(st.lists(GRID_VALUES, min_size=k, max_size=k), min_size=n, max_size=n))
+    y = draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n))
+    per_class = draw(st.lists(GRID_VALUES, min_size=k, max_size=k))
+    return np.array(y), np.array(scores, dtype=np.float64), per_class
+
+
+@settings(max_examples=150, deadline=None)
+@given(wide_multiclass())
+def test_per_class_rank_walk_matches_brute_force_property(case):
+    y, scores, per_class = case
+    k = scores.shape[1]
+    got = confusion(multiclass(y, scores), "per-class", per_class)
+    expected = brute_matrix(y, brute_per_class(scores, per_class), k, k + 1)
+    np.testing.assert_array_equal(got.matrix, expected)
