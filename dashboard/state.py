@@ -31,7 +31,9 @@ RULE = "thr.rule"
 GLOBAL = "thr.global"
 PER_CLASS = "thr.per_class"  # {class name: threshold}, overrides of the global threshold
 CLASS = "thr.class"  # the class being tuned
-OBJECTIVE_TARGET = "thr.objective_target"
+OBJECTIVE_MESSAGE = "thr.objective_message"  # what the last objective set, or why not
+SPEC_MESSAGE = "thr.spec_message"  # why a loaded thresholds file was refused
+FIGURES = "thr.figures"  # this session's figures of the tuned class
 NORMALIZE = "thr.normalize"
 DATASET = "thr.dataset"  # the dataset the thresholds belong to
 
@@ -39,7 +41,12 @@ DATASET = "thr.dataset"  # the dataset the thresholds belong to
 SHOWN = "curves.shown"
 OVERLAY = "curves.overlay"
 
-URL_LOADED = "url.loaded"
+# overview page
+BOOTSTRAP = "overview.bootstrap"  # (dataset key, summary_intervals result)
+REPORT = "overview.report_html"  # (dataset key, the HTML report)
+
+URL_LOADED = "url.loaded"  # the decision was restored from the URL once
+URL_SOURCE_LOADED = "url.source_loaded"  # the demo and split were restored from the URL once
 
 #: query parameters of a shareable view
 Q_DEMO, Q_SPLIT, Q_RULE, Q_THRESHOLD, Q_CLASS_THRESHOLD, Q_CLASS, Q_SHOWN = (

@@ -132,9 +132,9 @@ def sync_url(data: Dataset) -> None:
 def restore_source_from_url() -> None:
     """Before the sidebar is drawn: a URL naming a demo and a split selects them (once)."""
     ss = st.session_state
-    if ss.get("url.source_loaded"):
+    if ss.get(state.URL_SOURCE_LOADED):
         return
-    ss["url.source_loaded"] = True
+    ss[state.URL_SOURCE_LOADED] = True
     demo = st.query_params.get(state.Q_DEMO)
     from evalcore import demos
 

@@ -96,21 +96,21 @@ def objective_controls(data: Dataset, c: int) -> None:
         try:
             point = operating_point(data.curves, c, text)
         except InputError as error:
-            st.session_state["thr.objective_message"] = str(error)
+            st.session_state[state.OBJECTIVE_MESSAGE] = str(error)
             return
         if point.threshold is None or not np.isfinite(point.threshold):
-            st.session_state["thr.objective_message"] = point.reason or "no threshold"
+            st.session_state[state.OBJECTIVE_MESSAGE] = point.reason or "no threshold"
             return
         thresholds.set_class_threshold(data, c, point.threshold)
         row = point.counts.row(0)
-        st.session_state["thr.objective_message"] = (
+        st.session_state[state.OBJECTIVE_MESSAGE] = (
             f"{name}: threshold {thresholds.describe(data, point.threshold)} for {text}: "
             f"precision {_fmt(row['precision'])}, recall {_fmt(row['recall'])}, "
             f"FPR {_fmt(row['fpr'])} (TP {row['tp']}, FP {row['fp']}, FN {row['fn']})"
         )
 
     st.button(f"Set the threshold of {name}", on_click=apply, key="thr.objective_apply")
-    message = st.session_state.get("thr.objective_message")
+    message = st.session_state.get(state.OBJECTIVE_MESSAGE)
     if message:
         st.caption(message)
 

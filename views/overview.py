@@ -3,11 +3,9 @@
 import streamlit as st
 
 from dashboard import data as data_module
-from dashboard import thresholds
+from dashboard import state, thresholds
 from dashboard.widgets import current, metrics_table
 
-BOOT_KEY = "overview.bootstrap"
-REPORT_KEY = "overview.report_html"
 
 
 def _ci(low, high) -> str:
@@ -40,7 +38,7 @@ st.caption(
 table = metrics_table(data, decision)
 delong = data_module.auc_intervals(data)
 table.insert(4, "AUC 95% CI", [_ci(i.low, i.high) for i in delong] + [""] * (len(table) - len(delong)))
-boot = st.session_state.get(BOOT_KEY)
+boot = st.session_state.get(state.BOOTSTRAP)
 if boot is not None and boot[0] == data.key:
     ap_ci = [boot[1]["per_class"].get(n, {}).get("average_precision_ci") for n in data.curves.names]
     table.insert(6, "AP 95% CI", [_ci(*(c or (None, None))) for c in ap_ci]
@@ -71,7 +69,7 @@ if st.button("Bootstrap the other intervals", key="overview.bootstrap_button"):
         data.predictions, data.curves,
         progress=lambda done, total: bar.progress(done / total, text=f"Resampling: {done} / {total}"))
     bar.empty()
-    st.session_state[BOOT_KEY] = (data.key, result)
+    st.session_state[state.BOOTSTRAP] = (data.key, result)
     st.rerun()
 if boot is not None and boot[0] == data.key:
     result = boot[1]
@@ -88,8 +86,8 @@ if cols[1].button("Build the HTML report", key="overview.report_build",
                   help="One self-contained file (plotly inline, works offline) with this view."):
     with st.spinner("Building the report ..."):
         intervals = boot[1] if boot is not None and boot[0] == data.key else None
-        st.session_state[REPORT_KEY] = (data.key, data_module.report_html(data, decision, intervals))
-report = st.session_state.get(REPORT_KEY)
+        st.session_state[state.REPORT] = (data.key, data_module.report_html(data, decision, intervals))
+report = st.session_state.get(state.REPORT)
 if report is not None and report[0] == data.key:
     cols[1].download_button("Download the report (HTML)", report[1], file_name="evalcore-report.html",
                             mime="text/html", key="overview.report_download")

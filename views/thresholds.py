@@ -22,13 +22,10 @@ lower-scoring class win over the top class.
 """
 
 
-FIGURES = "thr.figures"  # this session's figures of the tuned class: only markers move
-
-
 def _live_figure(kind: str, data: Dataset, c: int, build, move):
     """The figure of class ``c`` built once per dataset and class, then moved in place."""
     key = (kind, data.key, c)
-    store = st.session_state.setdefault(FIGURES, {})
+    store = st.session_state.setdefault(state.FIGURES, {})
     if key not in store:
         for old in [k for k in store if k[0] == kind]:  # one figure of each kind
             del store[old]
@@ -164,9 +161,9 @@ def _export_import(data: Dataset, decision) -> None:
 
             try:
                 thresholds.restore_spec(data, parse_spec(upload.getvalue(), upload.name))
-                st.session_state["thr.spec_message"] = None
+                st.session_state[state.SPEC_MESSAGE] = None
             except InputError as error:
-                st.session_state["thr.spec_message"] = str(error)
+                st.session_state[state.SPEC_MESSAGE] = str(error)
 
         if decision.matrix is not None:
             st.download_button("Confusion matrix (CSV)",
@@ -177,8 +174,8 @@ def _export_import(data: Dataset, decision) -> None:
                            file_name="per_class_counts.csv", mime="text/csv", key="thr.counts_csv")
         st.file_uploader("Load a thresholds file", type=["json"], key="thr.spec_upload",
                          on_change=restore)
-        if st.session_state.get("thr.spec_message"):
-            st.error(st.session_state["thr.spec_message"])
+        if st.session_state.get(state.SPEC_MESSAGE):
+            st.error(st.session_state[state.SPEC_MESSAGE])
 
 
 def _counts_frame(counts):
