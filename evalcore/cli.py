@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from evalcore.counts import as_json
 from evalcore.curves import compute_curves
 from evalcore.deploy import load_spec, spec_confusion, spec_from_confusion
 from evalcore.decisions import RULES, accuracy, confusion

@@ -503,7 +503,6 @@ def _score_matrix(frame, score_columns, name, where) -> np.ndarray:
 
 def _labels(series: pd.Series, column: str, class_names: list[str], task, name, where):
     """(y_true, class_names or None, what the labels are in words, task)."""
-    values = series.to_numpy()
     if series.isna().any() and task != "multilabel":
         i = int(np.flatnonzero(series.isna().to_numpy())[0])
         raise InputError(f"{name}: label column {column!r}, {where(i)}: is empty")

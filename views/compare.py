@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data as data_module
-from dashboard import state
 from dashboard.widgets import OBJECTIVES, current
 from evalcore import figures, stats
 from evalcore.errors import InputError

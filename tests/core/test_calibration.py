@@ -19,7 +19,6 @@ from evalcore import figures as F
 from evalcore.calibration import (
     AUC_NOTE,
     MULTILABEL_TOP_LABEL_REASON,
-    Calibration,
     calibration,
     reliability,
 )

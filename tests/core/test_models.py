@@ -620,7 +620,7 @@ def test_feature_table_with_label_column(softmax_model, data, tmp_path, suffix):
     assert p.class_names == NAMES
     assert any("5 numeric feature columns, label column 'animal'; ignored non-numeric "
                "columns: 'id'" in note for note in p.notes)
-    upload = predict(NamedBytes(f"m.keras", paths[".keras"].read_bytes()),
+    upload = predict(NamedBytes("m.keras", paths[".keras"].read_bytes()),
                      NamedBytes(path.name, path.read_bytes()), label_column="animal",
                      class_names=NAMES)
     np.testing.assert_array_equal(upload.scores, p.scores)
