@@ -1076,3 +1076,22 @@ def compare_models(
                     "average_precision": "paired stratified percentile bootstrap"},
         "per_class": per_class,
     }
+
+
+def rate_intervals(
+    predictions: Predictions, rule: str | None = None, thresholds=0.5, *,
+    level: float = DEFAULT_LEVEL, n_resamples: int = DEFAULT_RESAMPLES,
+    random_state: int | np.random.Generator | None = 0, progress: Progress | None = None,
+) -> dict:
+    """Bootstrap intervals of every scored class' precision, recall and F1 under a decision
+    (the operating point), on one set of resamples: {class: {"precision_ci", "recall_ci",
+    "f1_ci"}}, JSON-ready (None where undefined)."""
+    p = predictions
+    first = 1 if p.task == "binary" else 0  # binary: the positive class only
+    statistic = Combined(*(ClassRates(c, thresholds, rule) for c in range(first, len(p.class_names))))
+    intervals = bootstrap_interval(p, statistic, n_resamples=n_resamples, level=level,
+                                   random_state=random_state, progress=progress)
+    out: dict = {}
+    for interval in intervals:
+        out.setdefault(interval.name, {})[f"{interval.metric}_ci"] = interval.bounds
+    return out

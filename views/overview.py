@@ -1,11 +1,11 @@
 """Overview: per-class ranking metrics and the current decision's precision/recall/F1."""
 
+import numpy as np
 import streamlit as st
 
 from dashboard import data as data_module
 from dashboard import state, thresholds
 from dashboard.widgets import current, metrics_table
-
 
 
 def _ci(low, high) -> str:
@@ -43,6 +43,15 @@ if boot is not None and boot[0] == data.key:
     ap_ci = [boot[1]["per_class"].get(n, {}).get("average_precision_ci") for n in data.curves.names]
     table.insert(6, "AP 95% CI", [_ci(*(c or (None, None))) for c in ap_ci]
                  + [""] * (len(table) - len(ap_ci)))
+    current_at = (st.session_state[state.GLOBAL] if decision.rule == "abstain"
+                  else thresholds.thresholds(data))
+    same = boot[1].get("decision") == (decision.rule, np.atleast_1d(current_at).tolist())
+    rates = boot[1].get("rates", {}) if same else {}  # computed for another decision
+    for metric, column in (("precision", "precision"), ("recall", "recall"), ("f1", "F1")):
+        cis = [_ci(*(rates.get(n, {}).get(f"{metric}_ci") or (None, None)))
+               for n in data.curves.names]
+        table.insert(table.columns.get_loc(column) + 1, f"{column} 95% CI",
+                     cis + [""] * (len(table) - len(cis)))
 st.dataframe(
     table, hide_index=True, key="overview.table", height=min(36 * (len(table) + 1) + 3, 900),
     column_config={c: st.column_config.NumberColumn(format="%.4f")
@@ -60,14 +69,24 @@ if decision.multilabel is not None:
 
 st.subheader("How sure are we?")
 st.caption("ROC AUC intervals: DeLong's variance (fast midranks), normal approximation. AP, "
-           "micro/macro AUC and accuracy: a stratified bootstrap of 1000 resamples, seeded.")
+           "micro/macro AUC, accuracy and precision/recall/F1 at the current decision: a "
+           "stratified bootstrap of 1000 resamples, seeded.")
 if st.button("Bootstrap the other intervals", key="overview.bootstrap_button"):
     from evalcore.stats import summary_intervals
 
+    from evalcore.stats import rate_intervals
+
     bar = st.progress(0.0, text="Resampling ...")
-    result = summary_intervals(
-        data.predictions, data.curves,
-        progress=lambda done, total: bar.progress(done / total, text=f"Resampling: {done} / {total}"))
+
+    def progress(offset: float):
+        return lambda done, total: bar.progress(offset + done / total / 2,
+                                                text=f"Resampling: {done} / {total}")
+
+    result = summary_intervals(data.predictions, data.curves, progress=progress(0.0))
+    rule = thresholds.rule()
+    at = st.session_state[state.GLOBAL] if rule == "abstain" else thresholds.thresholds(data)
+    result["rates"] = rate_intervals(data.predictions, rule, at, progress=progress(0.5))
+    result["decision"] = (rule, np.atleast_1d(at).tolist())
     bar.empty()
     st.session_state[state.BOOTSTRAP] = (data.key, result)
     st.rerun()

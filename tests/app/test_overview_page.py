@@ -59,6 +59,11 @@ def test_delong_intervals_bootstrap_button_and_report_download():
     assert shown == [f"[{i.low:.4f}, {i.high:.4f}]" for i in expected]
     at.button(key="overview.bootstrap_button").click().run()
     assert "AP 95% CI" in table(at).columns
+    from evalcore.stats import rate_intervals
+
+    rates = rate_intervals(DIGITS, "argmax", np.full(10, 0.5))
+    low, high = rates["eight"]["recall_ci"]
+    assert table(at).loc["eight", "recall 95% CI"] == f"[{low:.4f}, {high:.4f}]"
     at.button(key="overview.report_build").click().run()
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download the report (HTML)" in labels and "Per-class metrics (CSV)" in labels

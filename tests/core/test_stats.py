@@ -543,3 +543,27 @@ def test_compare_models_is_strict_json_and_refuses_other_samples():
     other, _ = _two_models(seed=4)
     with pytest.raises(InputError, match="same samples"):
         compare_models(a, other, n_resamples=10)
+
+
+def test_rate_intervals_equal_the_slow_path_with_scikit_learn():
+    from sklearn.metrics import precision_recall_fscore_support
+
+    from evalcore.decisions import predict
+    from evalcore.stats import bootstrap_distribution, rate_intervals
+
+    a, _ = _two_models()
+    t = [0.3, 0.5, 0.4]
+    got = rate_intervals(a, "per-class", t, n_resamples=100, random_state=9)
+
+    def rates(p):
+        said = predict(p, "per-class", t)
+        pr, rc, f1, _ = precision_recall_fscore_support(p.y_true, said, labels=[0, 1, 2],
+                                                        zero_division=np.nan)
+        return np.column_stack([pr, rc, f1]).ravel()
+
+    samples = bootstrap_distribution(a, rates, n_resamples=100, random_state=9).samples
+    for c, name in enumerate(a.class_names):
+        for m, metric in enumerate(("precision", "recall", "f1")):
+            values = samples[:, 3 * c + m]
+            low, high = np.quantile(values[~np.isnan(values)], [0.025, 0.975])
+            assert got[name][f"{metric}_ci"] == pytest.approx([low, high], abs=1e-12)
