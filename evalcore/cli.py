@@ -1,4 +1,10 @@
-"""The ``evalcore`` command: summary, confusion, threshold, predict. JSON with ``--json``.
+"""The ``evalcore`` command: summary, confusion, threshold, optimise, apply, calibration,
+compare, report, predict. JSON with ``--json``.
+
+Every command that counts a decision builds it in one place (:func:`_decision`) from the same
+flags: ``--rule``, ``--threshold``, ``--class-threshold NAME=T`` (repeatable; for priority
+the order of the flags is the priority order), ``--class-weight NAME=W``, ``--cost-matrix``
+or ``--thresholds t.json``.
 
 Bad input: exit status 2, one line on stderr, nothing on stdout, never a traceback.
 """
@@ -11,13 +17,14 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from evalcore.curves import compute_curves
-from evalcore.deploy import load_spec, spec_confusion, spec_from_confusion
-from evalcore.decisions import RULES, accuracy, confusion
-from evalcore.errors import InputError
 from evalcore import demos
-from evalcore.io import Mapping, load, parse_size
+from evalcore.curves import compute_curves
+from evalcore.decisions import RULES, Decision, accuracy, confusion
+from evalcore.deploy import load_spec, save_spec, spec_from_confusion
+from evalcore.errors import InputError
+from evalcore.io import Mapping, load, parse_size, read_cost_matrix
 from evalcore.operating import OBJECTIVE_HELP, operating_point
+from evalcore.optimise import CONSTRAINT_HELP, optimise, score
 from evalcore.predictions import SCORE_KINDS, TASKS
 
 
@@ -55,20 +62,56 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
     sub.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
     sub.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    def decision_flags(sub: argparse.ArgumentParser, save: bool = True) -> None:
+        sub.add_argument("--rule", choices=RULES, help="decision rule (default: by task)")
+        sub.add_argument("--threshold", type=float, default=0.5,
+                         help="threshold for all classes (abstain, binary: the threshold)")
+        sub.add_argument(
+            "--class-threshold", action="append", default=[], metavar="NAME=T",
+            help="threshold of one class (repeatable; priority: in priority order)",
+        )
+        sub.add_argument("--class-weight", action="append", default=[], metavar="NAME=W",
+                         help="weighted rule: the weight of one class (others weigh 1)")
+        sub.add_argument("--cost-matrix", metavar="COSTS.csv",
+                         help="cost rule: rows true classes, columns predicted (optionally "
+                              "'abstained' last), the first column naming the true class")
+        sub.add_argument("--thresholds", metavar="SPEC.json",
+                         help="apply a thresholds file (from the app or --save-thresholds)")
+        if save:
+            sub.add_argument("--save-thresholds", metavar="SPEC.json",
+                             help="write the decision as a thresholds file that deploys")
+
     sub = command("confusion", "Confusion matrix and per-class metrics under a decision rule.")
-    sub.add_argument("--rule", choices=RULES, help="decision rule (default: by task)")
-    sub.add_argument("--threshold", type=float, default=0.5, help="threshold for all classes")
-    sub.add_argument(
-        "--class-threshold", action="append", default=[], metavar="NAME=T",
-        help="threshold of one class (repeatable)",
-    )
-    sub.add_argument("--thresholds", metavar="SPEC.json",
-                     help="apply a thresholds file (from the app or --save-thresholds)")
-    sub.add_argument("--save-thresholds", metavar="SPEC.json",
-                     help="write this decision as a thresholds file that deploys")
-    sub = command("threshold", "The threshold of one class that meets an objective.")
+    decision_flags(sub)
+    sub.add_argument("--zero-division", choices=("0", "1", "none"), default="0",
+                     help="multilabel F1 of a sample or label with no true and no predicted "
+                          "label: 0 (scikit-learn's default), 1, or none (left out)")
+    sub = command("threshold", "The threshold of one class that meets an objective: on its "
+                               "one-vs-rest curve, or under --rule for the decision's own counts.")
     sub.add_argument("--class", dest="class_name", required=True, help="class name")
     sub.add_argument("--objective", required=True, help=OBJECTIVE_HELP)
+    decision_flags(sub)
+
+    sub = command("optimise", "Every class' threshold or weight at once: maximise macro-F1 or "
+                              "accuracy, or minimise cost, subject to constraints.")
+    decision_flags(sub)
+    goal = sub.add_mutually_exclusive_group(required=True)
+    goal.add_argument("--maximise", choices=("macro-f1", "accuracy"), help="objective")
+    goal.add_argument("--minimise", choices=("cost",), help="objective (needs --cost-matrix)")
+    sub.add_argument("--subject-to", action="append", default=[], metavar="CONSTRAINT",
+                     help=f"{CONSTRAINT_HELP} (repeatable)")
+    sub.add_argument("--tune-split", help="choose the thresholds on this split (default: "
+                                          "validation when the file has it)")
+
+    help = "Apply a thresholds file to a file of scores (no labels needed)."
+    sub = commands.add_parser("apply", help=help, description=help)
+    sub.add_argument("scores_path", metavar="SCORES",
+                     help="scores: .csv/.tsv/.parquet (prob_/logit_/class-named columns, "
+                          "optional id and label), .npz (y_score, optional id) or .npy")
+    sub.add_argument("--thresholds", metavar="SPEC.json", required=True)
+    sub.add_argument("-o", "--output", required=True, help="predictions file (.csv or .parquet)")
+    sub.add_argument("--max-size", type=parse_size, help="file size limit (default 1G)")
+    sub.add_argument("--json", action="store_true", help="print JSON")
 
     sub = command("calibration", "Reliability curves, ECE, MCE and Brier score.")
     sub.add_argument("--bins", type=int, default=10, help="number of bins (default 10)")
@@ -84,9 +127,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = command("report", "A self-contained HTML report (or its numbers with --json).")
     sub.add_argument("-o", "--output", help="the HTML file to write (not needed with --json)")
-    sub.add_argument("--rule", choices=RULES, help="decision rule (default: by task)")
-    sub.add_argument("--threshold", type=float, default=0.5, help="threshold for all classes")
-    sub.add_argument("--thresholds", metavar="SPEC.json", help="a thresholds file to apply")
+    decision_flags(sub, save=False)
     sub.add_argument("--ci", action="store_true", help="add 95%% confidence intervals")
     sub.add_argument("--seed", type=int, default=0, help="bootstrap seed (with --ci)")
 
@@ -116,20 +157,24 @@ def _mapping(args) -> Mapping:
 def _load(args):
     """The Predictions the arguments name (file or demo, overrides, split, model)."""
     mapping = _mapping(args)
-    if args.demo and args.paths:
-        raise InputError("give a file or --demo, not both")
-    if args.demo:
-        loaded = demos.load_demo(args.demo, mapping)
-    elif args.paths:
-        loaded = load(args.paths, mapping, max_bytes=args.max_size)
-    else:
-        raise InputError("expected a prediction file (or --demo NAME)")
+    loaded = _loaded(args, mapping)
     predictions = loaded.select(args.split, args.model)
     if args.verbose:
         print(f"evalcore: {loaded.layout.describe(loaded.predictions)}", file=sys.stderr)
         if predictions is not loaded.predictions:
             print(f"evalcore: evaluating {_selection(predictions)}", file=sys.stderr)
     return predictions
+
+
+def _loaded(args, mapping: Mapping):
+    """The whole file or demo the arguments name."""
+    if args.demo and args.paths:
+        raise InputError("give a file or --demo, not both")
+    if args.demo:
+        return demos.load_demo(args.demo, mapping)
+    if not args.paths:
+        raise InputError("expected a prediction file (or --demo NAME)")
+    return load(args.paths, mapping, max_bytes=args.max_size)
 
 
 def _selection(p) -> str:
@@ -183,36 +228,73 @@ def _summary(args) -> tuple[dict, str]:
     return result, "\n".join(lines)
 
 
-def _confusion(args) -> tuple[dict, str]:
-    predictions = _load(args)
-    names = predictions.curve_names
-    thresholds = [args.threshold] * len(names)
-    for item in args.class_threshold:
+def _pairs(items: list[str], flag: str, names: tuple[str, ...]) -> list[tuple[str, float]]:
+    """``NAME=VALUE`` flags as (class, number), in the order given."""
+    out = []
+    for item in items:
         name, sep, value = item.rpartition("=")
         if not sep or name not in names:
-            raise InputError(f"--class-threshold expects NAME=T with NAME in {list(names)}, got {item!r}")
+            raise InputError(f"{flag} expects NAME=VALUE with NAME in {list(names)}, got {item!r}")
         try:
-            thresholds[names.index(name)] = float(value)
+            out.append((name, float(value)))
         except ValueError:
-            raise InputError(f"--class-threshold {item!r}: {value!r} is not a number") from None
-    if args.rule == "abstain" and args.class_threshold:
-        raise InputError("the abstain rule takes one --threshold, not --class-threshold")
-    if args.thresholds:
-        if args.rule or args.class_threshold:
-            raise InputError("--thresholds sets the rule and thresholds: drop --rule and --class-threshold")
-        result = spec_confusion(predictions, load_spec(args.thresholds))
-    else:
-        single = args.rule in ("abstain", "binary") or predictions.task == "binary"
-        result = confusion(predictions, args.rule, thresholds[0] if single else thresholds)
-    if args.save_thresholds:
-        spec = spec_from_confusion(predictions, result, {"file": " ".join(map(str, args.paths))
-                                                         or f"demo {args.demo}"})
-        try:
-            Path(args.save_thresholds).write_text(spec.to_json())
-        except OSError as error:
-            raise InputError(f"{args.save_thresholds}: cannot write ({error.strerror})") from None
+            raise InputError(f"{flag} {item!r}: {value!r} is not a number") from None
+    return out
+
+
+def _decision(args, predictions) -> Decision:
+    """The decision the flags describe, on ``predictions``' classes (the one place)."""
+    p = predictions
+    spec_file = getattr(args, "thresholds", None)
+    if spec_file:
+        if args.rule or args.class_threshold or args.class_weight or args.cost_matrix:
+            raise InputError("--thresholds sets the decision: drop --rule, --class-threshold, "
+                             "--class-weight and --cost-matrix")
+        return load_spec(spec_file).check(p)
+    rule = args.rule or Decision.of(p).rule
+    names = p.curve_names
+    thresholds = _pairs(args.class_threshold, "--class-threshold", names)
+    weights = _pairs(args.class_weight, "--class-weight", p.class_names)
+    if thresholds and rule not in ("per-class", "priority", "multilabel"):
+        raise InputError(f"the {rule} rule takes one --threshold, not --class-threshold"
+                         if rule in ("abstain", "binary") else
+                         f"--class-threshold applies to the per-class, priority and multilabel "
+                         f"rules, not {rule}")
+    if weights and rule != "weighted":
+        raise InputError("--class-weight applies to --rule weighted")
+    if args.cost_matrix and rule != "cost" and getattr(args, "minimise", None) != "cost":
+        raise InputError("--cost-matrix applies to --rule cost (or optimise --minimise cost)")
+    if rule == "priority":
+        return Decision.of(p, rule, dict(thresholds))
+    if rule == "weighted":
+        return Decision.of(p, rule, weights=dict(weights))
+    if rule == "cost":
+        if not args.cost_matrix:
+            raise InputError("--rule cost needs --cost-matrix COSTS.csv")
+        return Decision.of(p, rule, costs=read_cost_matrix(args.cost_matrix, p.class_names))
+    values = [args.threshold] * len(names)
+    for name, t in thresholds:
+        values[names.index(name)] = t
+    single = rule in ("abstain", "binary")
+    return Decision.of(p, rule, values[0] if single else values)
+
+
+def _save(args, predictions, decision: Decision, extra: dict | None = None) -> None:
+    """--save-thresholds: the decision and what it gave on these rows."""
+    if getattr(args, "save_thresholds", None):
+        data = {"file": " ".join(map(str, args.paths)) or f"demo {args.demo}", **(extra or {})}
+        save_spec(spec_from_confusion(predictions, confusion(predictions, decision), data),
+                  args.save_thresholds)
+
+
+def _confusion(args) -> tuple[dict, str]:
+    predictions = _load(args)
+    decision = _decision(args, predictions)
+    zero_division = None if args.zero_division == "none" else float(args.zero_division)
+    result = confusion(predictions, decision, zero_division=zero_division)
+    _save(args, predictions, decision)
     out = result.to_dict()
-    lines = [f"rule: {result.rule}"]
+    lines = [f"rule: {decision.describe()}"]
     if result.matrix is not None:
         width = max(len(n) for n in result.predicted_labels) + 2
         lines.append(" " * width + "".join(f"{n:>{width}}" for n in result.predicted_labels))
@@ -227,16 +309,97 @@ def _confusion(args) -> tuple[dict, str]:
         )
     lines.append(f"coverage: {_fmt(result.coverage)}  accuracy: {_fmt(result.accuracy)}")
     if result.multilabel is not None:
-        lines.append("  ".join(f"{k}: {_fmt(v)}" for k, v in result.multilabel.to_dict().items()))
+        m = result.multilabel.to_dict()
+        lines.append("  ".join(f"{k}: {_fmt(m[k])}" for k in (
+            "subset_accuracy", "hamming_loss", "binary_accuracy", "f1_micro", "f1_macro",
+            "f1_samples")))
+        lines.append(m["f1_convention"])
     return out, "\n".join(lines)
 
 
 def _threshold(args) -> tuple[dict, str]:
     predictions = _load(args)
-    point = operating_point(compute_curves(predictions), args.class_name, args.objective)
+    as_decided = args.rule or args.thresholds or args.class_threshold or args.class_weight
+    if as_decided:
+        decision = _decision(args, predictions)
+        point = operating_point(predictions, args.class_name, args.objective, decision=decision)
+        if point.decision is not None:
+            _save(args, predictions, point.decision)
+    else:
+        point = operating_point(compute_curves(predictions), args.class_name, args.objective)
     out = point.to_dict()
-    text = "  ".join(f"{k}: {_fmt(v) if isinstance(v, float) else v}" for k, v in out.items())
+    shown = {k: v for k, v in out.items() if k != "decision"}
+    text = "  ".join(f"{k}: {_fmt(v) if isinstance(v, float) else v}" for k, v in shown.items())
+    if point.decision is not None:
+        text += f"\ndecision: {point.decision.describe()}"
     return out, text
+
+
+def _optimise(args) -> tuple[dict, str]:
+    mapping = _mapping(args)
+    loaded = _loaded(args, mapping)
+    splits = loaded.predictions.splits
+    report = loaded.select(args.split, args.model)
+    tune_split = args.tune_split or next(
+        (s for s in ("validation", "val", "valid", "dev") if s in splits), None)
+    tune = loaded.select(tune_split, args.model) if tune_split else report
+    objective = args.maximise or args.minimise
+    costs = read_cost_matrix(args.cost_matrix, tune.class_names) if args.cost_matrix else None
+    start = _decision(args, tune)
+
+    def progress(done: int, total: int) -> None:
+        if not args.json:
+            print(f"\roptimising {done}/{total}", end="" if done < total else "\n",
+                  file=sys.stderr)
+
+    result = optimise(tune, start, objective, costs=costs, constraints=tuple(args.subject_to),
+                      progress=progress)
+    out = result.to_dict()
+    out["tuned_on"] = {"split": tune_split or args.split, "n_samples": tune.n_samples}
+    lines = [f"{objective} on {_rows(tune_split or args.split, tune)}: "
+             f"{_fmt(out['before'])} -> {_fmt(out['after'])}"]
+    if tune is not report:
+        before = score(report, start, objective, costs=costs, constraints=result.constraints)
+        after = score(report, result.decision, objective, costs=costs,
+                      constraints=result.constraints)
+        out["reported_on"] = {
+            "split": report.splits[0] if len(report.splits) == 1 else args.split,
+            "n_samples": report.n_samples, "before": before.objective, "after": after.objective,
+            "constraints": [{"constraint": c.text, "before": b, "after": a}
+                            for c, b, a in zip(result.constraints, before.constraints,
+                                               after.constraints)],
+        }
+        lines.append(f"{objective} on {_rows(out['reported_on']['split'], report)}: "
+                     f"{_fmt(before.objective)} -> {_fmt(after.objective)}")
+    else:
+        out["reported_on"] = None
+        out["note"] = ("tuned and reported on the same rows: expect the numbers to be optimistic; "
+                       "give the file a validation split (or --tune-split)")
+    for row in out["constraints"]:
+        lines.append(f"{row['constraint']}: {_fmt(row['before'])} -> {_fmt(row['after'])} "
+                     f"({'met' if row['met'] else 'NOT met'})")
+    lines.append(f"decision: {result.decision.describe()}")
+    if not result.feasible:
+        lines.append("no decision of this rule meets every constraint; the closest is shown")
+    if getattr(args, "save_thresholds", None):
+        _save(args, tune, result.decision, {"tuned_on": tune_split, "objective": objective,
+                                            "constraints": list(args.subject_to)})
+    return out, "\n".join(lines)
+
+
+def _rows(split, p) -> str:
+    return f"{p.n_samples} rows" + (f" of split {split!r}" if split else "")
+
+
+def _apply(args) -> tuple[dict, str]:
+    from evalcore.deploy import apply_file
+
+    spec = load_spec(args.thresholds)
+    frame = apply_file(args.scores_path, spec, args.output, max_bytes=args.max_size)
+    counts = frame["predicted"].value_counts().to_dict()
+    out = {"output": args.output, "n_samples": len(frame), "rule": spec.rule,
+           "columns": list(frame.columns), "predicted": {str(k): int(v) for k, v in counts.items()}}
+    return out, f"wrote {len(frame)} rows to {args.output} (rule {spec.decision.describe()})"
 
 
 def _predict(args) -> tuple[dict, str]:
@@ -321,12 +484,7 @@ def _report(args) -> tuple[dict, str]:
         raise InputError("report needs -o OUT.html (or --json for the numbers)")
     predictions = _load(args)
     curves = compute_curves(predictions)
-    if args.thresholds:
-        decision = spec_confusion(predictions, load_spec(args.thresholds))
-    else:
-        single = args.rule in ("abstain", "binary") or predictions.task == "binary"
-        decision = confusion(predictions, args.rule, args.threshold if single else
-                             [args.threshold] * len(predictions.curve_names))
+    decision = confusion(predictions, _decision(args, predictions))
     provenance = {
         "file": " ".join(map(str, args.paths)) or f"demo {args.demo}",
         "sha256": report.file_digest(args.paths),
@@ -351,7 +509,10 @@ def _ci(bounds) -> str:
 
 
 def _fmt(value) -> str:
-    return "n/a" if value is None else f"{value:.4f}"
+    """A number for the text output: 4 decimals; n/a where undefined (None or NaN)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "n/a"
+    return f"{value:.4f}" if isinstance(value, (int, float)) else str(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -361,7 +522,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run = {
             "summary": _summary, "confusion": _confusion, "threshold": _threshold,
             "predict": _predict, "report": _report, "calibration": _calibration,
-            "compare": _compare,
+            "compare": _compare, "optimise": _optimise, "apply": _apply,
         }
         result, text = run[args.command](args)
         output = json.dumps(result, allow_nan=False) if getattr(args, "json", False) else text

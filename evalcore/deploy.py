@@ -1,10 +1,22 @@
-"""Thresholds that deploy: a versioned JSON spec of a decision, and the function that applies it.
+"""Thresholds that deploy: a versioned JSON file holding a :class:`~evalcore.decisions.Decision`,
+and the functions that apply it to a model's raw outputs or to a file of scores.
 
-A spec records the decision rule, the class order, the score kind (with each threshold's logit
-where the scores were logits) and the metrics the thresholds gave on the data they were chosen
-on. :func:`apply_thresholds` turns a model's raw outputs into decisions with the same kernel
-that counted the app's confusion matrix, so ``evalcore confusion --thresholds spec.json``
-reproduces it exactly.
+A thresholds file records the decision (rule, class order, thresholds, priority order, weights
+or cost matrix), the task, the score kind (with each threshold's logit where the scores were
+sigmoid logits) and the metrics the decision gave on the data it was chosen on.
+:func:`apply_thresholds` turns raw outputs into decisions with the same kernel that counted
+the app's confusion matrix, so ``evalcore confusion --thresholds t.json`` reproduces it
+exactly. Files of schema ``evalcore.thresholds/1`` (before priority, weighted and cost rules)
+still load.
+
+>>> import numpy as np
+>>> from evalcore.decisions import Decision
+>>> spec = ThresholdSpec(Decision.priority(("cat", "dog"), {"dog": 0.3}), "multiclass",
+...                      "probability", None)
+>>> parse_spec(spec.to_json().encode()) == spec
+True
+>>> apply_thresholds(np.array([[0.8, 0.2], [0.6, 0.4]]), spec).tolist()
+['cat', 'dog']
 """
 
 from __future__ import annotations
@@ -14,50 +26,51 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from evalcore.counts import as_json
-from evalcore.decisions import ABSTAINED, RULES, Confusion, confusion, predict
+from evalcore.decisions import ABSTAINED, Confusion, Decision, confusion, predict
 from evalcore.errors import InputError
 from evalcore.predictions import Predictions, logit
 
-SCHEMA = "evalcore.thresholds/1"
+SCHEMA = "evalcore.thresholds/2"
+OLD_SCHEMAS = ("evalcore.thresholds/1",)
 
 
 @dataclass(frozen=True)
 class ThresholdSpec:
-    """A decision to deploy: ``thresholds`` maps each scored class to its probability-scale
-    threshold (binary: the positive class; abstain: every class holds the one threshold)."""
+    """A decision to deploy, with the scores it expects and what it gave where it was chosen."""
 
-    rule: str
+    decision: Decision
     task: str
-    classes: tuple[str, ...]
     score_kind: str
     conversion: str | None
-    thresholds: dict[str, float]
     metrics: dict = field(default_factory=dict, compare=False)
     data: dict = field(default_factory=dict, compare=False)
 
-    def threshold_array(self, scored: tuple[str, ...]) -> np.ndarray | float:
-        """The thresholds in the order of ``scored`` columns (one value for abstain)."""
-        missing = [c for c in scored if c not in self.thresholds]
-        if missing:
-            raise InputError(f"thresholds spec has no threshold for class {missing[0]!r}")
-        values = np.array([self.thresholds[c] for c in scored], dtype=np.float64)
-        return float(values[0]) if self.rule == "abstain" else values
+    @property
+    def rule(self) -> str:
+        return self.decision.rule
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.decision.classes
 
     def to_dict(self) -> dict:
-        sigmoid = self.conversion == "sigmoid"
+        decision = self.decision.to_dict()
+        if "thresholds" in decision:
+            sigmoid = self.conversion == "sigmoid"
+            decision["thresholds"] = {
+                name: {"probability": as_json(t),
+                       **({"logit": as_json(logit(t))} if sigmoid else {})}
+                for name, t in decision["thresholds"].items()
+            }
         return {
             "schema": SCHEMA,
-            "rule": self.rule,
             "task": self.task,
-            "classes": list(self.classes),
             "score_kind": self.score_kind,
             "conversion": self.conversion,
-            "thresholds": {
-                name: {"probability": as_json(t), **({"logit": as_json(logit(t))} if sigmoid else {})}
-                for name, t in self.thresholds.items()
-            },
+            "decision": decision,
             "metrics": self.metrics,
             "data": self.data,
         }
@@ -67,39 +80,47 @@ class ThresholdSpec:
 
     @classmethod
     def from_dict(cls, spec: dict, name: str = "thresholds spec") -> ThresholdSpec:
-        if not isinstance(spec, dict) or spec.get("schema") != SCHEMA:
-            found = spec.get("schema") if isinstance(spec, dict) else type(spec).__name__
-            raise InputError(f"{name}: expected schema {SCHEMA!r}, got {found!r}")
+        schema = spec.get("schema") if isinstance(spec, dict) else type(spec).__name__
+        if schema not in (SCHEMA, *OLD_SCHEMAS):
+            raise InputError(f"{name}: expected schema {SCHEMA!r}, got {schema!r}")
         try:
-            rule, task = str(spec["rule"]), str(spec["task"])
-            classes = tuple(str(c) for c in spec["classes"])
-            thresholds = {str(k): float(v["probability"]) for k, v in spec["thresholds"].items()}
-            kind, conversion = str(spec["score_kind"]), spec.get("conversion")
-        except (KeyError, TypeError, ValueError) as error:
+            task, kind = str(spec["task"]), str(spec["score_kind"])
+            conversion = spec.get("conversion")
+            decision = spec["decision"] if schema == SCHEMA else {
+                key: spec[key] for key in ("rule", "classes", "thresholds")}
+        except (KeyError, TypeError) as error:
             raise InputError(f"{name}: malformed ({type(error).__name__}: {error})") from None
-        if rule not in RULES:
-            raise InputError(f"{name}: rule must be one of {', '.join(RULES)}, got {rule!r}")
-        if not all(np.isfinite(t) for t in thresholds.values()):
-            raise InputError(f"{name}: every threshold must be a finite number")
-        return cls(rule, task, classes, kind, conversion, thresholds,
+        if not isinstance(decision, dict):
+            raise InputError(f"{name}: malformed (the decision must be an object)")
+        if decision.get("rule") == "abstain" and isinstance(decision.get("thresholds"), dict):
+            values = {str(v.get("probability") if isinstance(v, dict) else v)
+                      for v in decision["thresholds"].values()}
+            if len(values) > 1:
+                raise InputError(f"{name}: the abstain rule takes one threshold, got {len(values)}")
+        return cls(Decision.from_dict(decision, name), task, kind, conversion,
                    spec.get("metrics") or {}, spec.get("data") or {})
+
+    def check(self, predictions: Predictions) -> Decision:
+        """The decision, after checking that ``predictions`` has its classes and task."""
+        p = predictions
+        if tuple(p.class_names) != self.classes:
+            raise InputError(f"the thresholds spec is for classes {list(self.classes)}, the "
+                             f"data has {list(p.class_names)}")
+        return self.decision.check(p)
 
 
 def spec_from_confusion(predictions: Predictions, decision: Confusion, data: dict | None = None,
                         ) -> ThresholdSpec:
-    """The spec of a decision, with the metrics it gave on ``predictions``."""
+    """The spec of a counted decision, with the metrics it gave on ``predictions``."""
     p = predictions
-    thresholds = {name: float(t) for name, t in decision.thresholds.items()}
-    if decision.rule == "argmax":
-        thresholds = {}
     metrics = {
         "n_samples": p.n_samples,
         "accuracy": decision.accuracy,
         "coverage": decision.coverage,
         "per_class": decision.counts.to_dict(),
     }
-    return ThresholdSpec(decision.rule, p.task, p.class_names, p.score_kind, p.conversion,
-                         thresholds, metrics, data or {})
+    return ThresholdSpec(decision.decision, p.task, p.score_kind, p.conversion, metrics,
+                         data or {})
 
 
 def load_spec(path: str | Path) -> ThresholdSpec:
@@ -117,40 +138,81 @@ def parse_spec(data: bytes, name: str = "thresholds spec") -> ThresholdSpec:
         raise InputError(f"{name}: not JSON ({error})") from None
 
 
+def save_spec(spec: ThresholdSpec, path: str | Path) -> None:
+    try:
+        Path(path).write_text(spec.to_json())
+    except OSError as error:
+        raise InputError(f"{path}: cannot write ({error.strerror or error})") from None
+
+
 def spec_confusion(predictions: Predictions, spec: ThresholdSpec) -> Confusion:
     """The confusion matrix the spec's decision gives on ``predictions`` (same class order)."""
-    _check_classes(predictions.class_names, spec)
-    if spec.rule == "argmax":
-        return confusion(predictions, "argmax")
-    return confusion(predictions, spec.rule, spec.threshold_array(predictions.curve_names))
+    return confusion(predictions, spec.check(predictions))
 
 
-def apply_thresholds(scores, spec: ThresholdSpec) -> np.ndarray:
-    """A model's raw outputs (N, K), in the spec's class order and score kind -> decisions:
-    class names ("abstained" where the rule abstains), or a bool (N, K) label matrix for
-    multilabel. Logits are converted exactly as evalcore converted them when the thresholds
-    were chosen."""
+def apply_thresholds(scores, spec: ThresholdSpec, *, score_kind: str | None = None) -> np.ndarray:
+    """A model's raw outputs (N, K), in the spec's class order -> decisions: class names
+    ("abstained" where the rule abstains), or a bool (N, K) label matrix for multilabel.
+    Logits are converted exactly as evalcore converted them when the thresholds were chosen
+    (``score_kind`` overrides the spec's, e.g. for columns that say they are probabilities)."""
     scores = np.asarray(scores)
     n = scores.shape[0] if scores.ndim else 0
     k = len(spec.classes)
-    if spec.task == "multilabel":
-        y = np.zeros((n, k), dtype=bool)
-    else:
-        y = np.zeros(n, dtype=np.int64)
+    y = np.zeros((n, k), dtype=bool) if spec.task == "multilabel" else np.zeros(n, dtype=np.int64)
     p = Predictions.from_arrays(y, scores, class_names=spec.classes, task=spec.task,
-                                score_kind=spec.score_kind)
-    if spec.rule == "argmax":
-        return np.asarray(spec.classes, dtype=object)[predict(p, "argmax")]
-    decided = predict(p, spec.rule, spec.threshold_array(p.curve_names))
+                                score_kind=score_kind or spec.score_kind)
+    decided = predict(p, spec.decision)
     if spec.rule == "multilabel":
         return decided
-    labels = np.asarray((*spec.classes, ABSTAINED), dtype=object)
-    return labels[decided]
+    return np.asarray((*spec.classes, ABSTAINED), dtype=object)[decided]
 
 
-def _check_classes(classes: tuple[str, ...], spec: ThresholdSpec) -> None:
-    if tuple(classes) != spec.classes:
-        raise InputError(
-            f"the thresholds spec is for classes {list(spec.classes)}, the data has "
-            f"{list(classes)}"
-        )
+def apply_file(source, spec: ThresholdSpec, output: str | Path | None = None, *,
+               max_bytes: int | None = None) -> pd.DataFrame:
+    """Apply the spec to a file of scores (labels not needed): one row per sample with its id
+    and true label when the file has them, the predicted label and the rule; written to
+    ``output`` (.csv or .parquet) when given."""
+    from evalcore.io import read_scores, source_name, write_table
+
+    table = read_scores(source, spec.decision.scored, max_bytes=max_bytes)
+    try:
+        decided = apply_thresholds(table.scores, spec, score_kind=table.score_kind)
+    except InputError as error:
+        raise InputError(f"{source_name(source)}: {error}") from None
+    frame = _decision_table(table.ids, table.labels, _label_text(spec.classes, decided),
+                            spec.rule)
+    if output is not None:
+        write_table(frame, output)
+    return frame
+
+
+def predictions_table(predictions: Predictions, decision: Decision, *,
+                      ids: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per sample of ``predictions``: id (when known), true and predicted label
+    (multilabel: label sets joined with ``|``), and the rule, for a per-row download."""
+    p = predictions
+    names = np.asarray((*p.class_names, ABSTAINED), dtype=object)
+    truth = p.y_true if p.task == "multilabel" else names[p.y_true]
+    return _decision_table(ids, _label_text(p.class_names, truth),
+                           _label_text(p.class_names, names[predict(p, decision)]
+                                       if p.task != "multilabel" else predict(p, decision)),
+                           decision.rule)
+
+
+def _decision_table(ids, truth, predicted, rule: str) -> pd.DataFrame:
+    columns: dict[str, object] = {}
+    if ids is not None:
+        columns["id"] = ids
+    if truth is not None:
+        columns["true"] = truth
+    columns["predicted"] = predicted
+    columns["rule"] = rule
+    return pd.DataFrame(columns)
+
+
+def _label_text(classes: tuple[str, ...], values: np.ndarray | None) -> np.ndarray | None:
+    """Labels as text; a multilabel bool matrix as label sets joined with ``|``."""
+    if values is None or values.ndim != 2:
+        return values
+    names = np.asarray(classes, dtype=object)
+    return np.array(["|".join(names[row]) for row in values], dtype=object)

@@ -722,6 +722,123 @@ def _from_arrays(arrays, mapping: Mapping, name: str, fmt: str, ignored=()) -> L
     return Loaded(predictions, layout)
 
 
+# --------------------------------------------------------------------------- scores to decide
+
+
+@dataclass(frozen=True, eq=False)
+class ScoreTable:
+    """Scores of known classes read from a file that need not hold labels (to apply a
+    decision): the (N, C) matrix, the kind its columns say (None: not said), and the ids and
+    labels when the file has them."""
+
+    scores: np.ndarray
+    score_kind: ScoreKind | None
+    ids: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    columns: tuple[str, ...] = ()
+
+
+def read_scores(source: Source, scored: Sequence[str], *, max_bytes: int | None = None
+                ) -> ScoreTable:
+    """The score columns of ``scored`` classes (``prob_<c>``, ``logit_<c>``, ... or ``<c>``)
+    of a CSV/TSV/Parquet table, or ``y_score`` of an NPZ (``id``, ``y_true`` optional) or one
+    NPY array; an ``id`` and a label column are carried when present."""
+    name = source_name(source)
+    fmt = file_format(source)
+    if fmt == "npy":
+        return ScoreTable(read_npy(source, max_bytes=max_bytes), None)
+    if fmt == "npz":
+        arrays = read_npz(source, max_bytes=max_bytes)
+        if "y_score" not in arrays:
+            raise InputError(f"{name}: missing array 'y_score'; found {sorted(arrays)}")
+        ids = arrays.get("id")
+        labels = arrays.get("y_true")
+        return ScoreTable(arrays["y_score"], None,
+                          None if ids is None else np.asarray(ids).astype(str),
+                          None if labels is None or labels.ndim != 1 else labels.astype(str))
+    frame = read_table(source, max_bytes=max_bytes)
+    columns = [str(c) for c in frame.columns]
+    chosen, prefixes = [], set()
+    for cls in scored:
+        found = [c for c in columns if _strip_prefix(c)[0] == cls and (
+            _strip_prefix(c)[1] or c == cls)]
+        if len(found) != 1:
+            what = "no score column" if not found else f"{len(found)} score columns ({', '.join(found)})"
+            raise InputError(
+                f"{name}: {what} for class {cls!r}; expected one of prob_{cls}, logit_{cls} or "
+                f"{cls} (columns are {columns})")
+        chosen.append(found[0])
+        prefixes.add(_strip_prefix(found[0])[1])
+    if len({p == "logit_" for p in prefixes}) > 1:
+        raise InputError(f"{name}: score columns mix logits and probabilities: {chosen}")
+    kind: ScoreKind | None = None
+    if prefixes == {"logit_"}:
+        kind = "logit"
+    elif prefixes and prefixes <= {"prob_", "proba_", "p_"}:
+        kind = "probability"
+    scores = _score_matrix(frame, chosen, name, _row_namer(fmt))
+    lower = {c.lower(): c for c in reversed(columns)}
+    id_column = lower.get("id")
+    label = next((lower[c] for c in LABEL_COLUMNS if c in lower), None)
+    return ScoreTable(
+        scores, kind,
+        None if id_column is None else frame[id_column].astype(str).to_numpy(dtype=object),
+        None if label is None else frame[label].astype(str).to_numpy(dtype=object),
+        tuple(chosen),
+    )
+
+
+def read_cost_matrix(source: Source, classes: Sequence[str]) -> np.ndarray:
+    """A cost matrix from a small table: a header of predicted class names (optionally
+    ``abstained`` last), one row per true class named in the first column; rows and columns
+    in any order, returned in ``classes`` order, K x K or K x (K + 1).
+
+    ``costs.csv``::
+
+        true,cat,dog,abstained
+        cat,0,1,0.2
+        dog,5,0,0.2
+    """
+    name = source_name(source)
+    frame = read_table(source)
+    columns = [str(c) for c in frame.columns]
+    classes = [str(c) for c in classes]
+    predicted = columns[1:]
+    abstains = predicted[-1:] == ["abstained"]
+    named = predicted[:-1] if abstains else predicted
+    for what, given in (("columns", named),
+                        ("rows", frame[columns[0]].astype(str).str.strip().tolist())):
+        missing = [c for c in classes if c not in given]
+        unknown = [c for c in given if c not in classes]
+        if missing or unknown or len(given) != len(classes):
+            problem = (f"no {what[:-1]} for class {missing[0]!r}" if missing else
+                       f"{what[:-1]} {unknown[0]!r} is not a class" if unknown else
+                       f"a class appears twice among the {what}")
+            raise InputError(
+                f"{name}: {problem}; expected a header 'true,{','.join(classes)}[,abstained]' "
+                f"and one row per class {classes}")
+    frame = frame.set_index(frame[columns[0]].astype(str).str.strip())
+    order = classes + (["abstained"] if abstains else [])
+    values = _score_matrix(frame.reset_index(drop=True), order, name, _row_namer("csv"))
+    rows = [list(frame.index).index(c) for c in classes]
+    return values[rows].astype(np.float64)
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> None:
+    """A DataFrame as CSV or Parquet, by the path's extension."""
+    path = Path(path)
+    fmt = TABLE_FORMATS.get(path.suffix.lower())
+    if fmt not in ("csv", "parquet"):
+        raise InputError(f"{path}: expected an output file ending in .csv or .parquet")
+    try:
+        if fmt == "csv":
+            frame.to_csv(path, index=False)
+        else:
+            frame.to_parquet(path, index=False)
+    except OSError as error:
+        raise InputError(f"{path}: cannot write ({_first_line(error)})") from None
+
+
 # --------------------------------------------------------------------------- writing
 
 
@@ -738,8 +855,7 @@ def write_predictions(
     and score kind ``logit``.
     """
     path = Path(path)
-    fmt = TABLE_FORMATS.get(path.suffix.lower())
-    if fmt not in ("csv", "parquet"):
+    if TABLE_FORMATS.get(path.suffix.lower()) not in ("csv", "parquet"):
         raise InputError(f"{path}: expected an output file ending in .csv or .parquet")
     p = predictions
     prefix, scores = "prob_", p.scores
@@ -757,14 +873,7 @@ def write_predictions(
     for key in ("split", "model"):
         if getattr(p, key) is not None:
             columns[key] = getattr(p, key)
-    frame = pd.DataFrame(columns)
-    try:
-        if fmt == "csv":
-            frame.to_csv(path, index=False)
-        else:
-            frame.to_parquet(path, index=False)
-    except OSError as error:
-        raise InputError(f"{path}: cannot write ({_first_line(error)})") from None
+    write_table(pd.DataFrame(columns), path)
 
 
 def _raw_logits(p: Predictions, raw_scores) -> np.ndarray:

@@ -23,7 +23,9 @@ import numpy as np
 
 from evalcore.counts import Counts, f_beta, ratio
 from evalcore.curves import CurveSet
+from evalcore.decisions import Decision, class_index
 from evalcore.errors import InputError
+from evalcore.predictions import Predictions
 
 OBJECTIVE_HELP = "f1, f0.5, f2, youden, recall>=R, precision>=P, fpr<=F or cost:C_FP,C_FN"
 _PATTERNS = {
@@ -69,68 +71,185 @@ class Objective:
 
 @dataclass(frozen=True)
 class OperatingPoint:
-    """The chosen threshold of one class and its counts; ``threshold`` is +inf for "predict
-    none", None when no threshold meets the objective (``reason`` says why)."""
+    """The chosen threshold (or weight) of one class and its counts.
+
+    ``rule`` None: counted on the one-vs-rest curve of the class; else the counts are the
+    decision's own (its K x K matrix) with ``decision`` the decision at the chosen value.
+    ``threshold`` is +inf for "predict none" on a curve; None when no value meets the
+    objective: ``feasible`` is False and ``reason`` says why (and which rule would)."""
 
     class_name: str
     objective: str
     threshold: float | None
     counts: Counts | None
     reason: str | None = None
+    rule: str | None = None
+    parameter: str = "threshold"
+    decision: Decision | None = None
+
+    @property
+    def feasible(self) -> bool:
+        return self.counts is not None
 
     def to_dict(self) -> dict:
-        out = {"class": self.class_name, "objective": self.objective}
+        out = {"class": self.class_name, "objective": self.objective, "rule": self.rule,
+               "counted": "one-vs-rest curve" if self.rule is None else f"decision ({self.rule})"}
         finite = self.threshold is not None and np.isfinite(self.threshold)
-        out["threshold"] = self.threshold if finite else None
+        value = self.threshold if finite else None
+        out["threshold"] = value if self.parameter == "threshold" else None
+        if self.parameter == "weight":
+            out["weight"] = value
         keys = ("precision", "recall", "f1", "fpr", "tp", "fp", "fn", "tn")
         row = self.counts.row(0) if self.counts is not None else {}
         out.update({key: row.get(key) for key in keys})
+        out["feasible"] = self.feasible
         out["reason"] = self.reason
+        if self.decision is not None:
+            out["decision"] = self.decision.to_dict()
         return out
 
 
 def operating_point(
-    curves: CurveSet, class_name: str | int, objective: str | Objective
+    source: CurveSet | Predictions, class_name: str | int, objective: str | Objective, *,
+    decision: Decision | None = None,
 ) -> OperatingPoint:
-    """Search the exact curve of one class for the threshold meeting ``objective``."""
+    """The threshold of one class meeting ``objective``.
+
+    Without ``decision``: searched on the exact one-vs-rest curve of ``source`` (a CurveSet).
+    With one: the class' threshold (or weight) under that decision, the other classes held
+    as they are, meeting the objective for the decision's own counts of the class; exact,
+    searched over every value where the decision can change (:func:`evalcore.sweeps.sweep`);
+    ``source`` must then be the Predictions.
+
+    >>> import numpy as np
+    >>> from evalcore.predictions import Predictions
+    >>> from evalcore.decisions import Decision, confusion
+    >>> p = Predictions.from_arrays([0, 1, 1, 2], np.array(
+    ...     [[0.5, 0.4, 0.1], [0.3, 0.3, 0.4], [0.2, 0.7, 0.1], [0.1, 0.2, 0.7]]))
+    >>> point = operating_point(p, "1", "recall>=1", decision=Decision.priority(p.class_names, {}))
+    >>> point.threshold, point.counts.recall.tolist()
+    (0.3, [1.0])
+    >>> confusion(p, point.decision).counts.recall[1]
+    np.float64(1.0)
+    """
     goal = objective if isinstance(objective, Objective) else Objective.parse(objective)
+    if decision is not None:
+        if not isinstance(source, Predictions):
+            raise InputError("an operating point under a decision needs the Predictions "
+                             "(rows), not a CurveSet")
+        return _decision_point(source, class_name, goal, decision)
+    if isinstance(source, Predictions):
+        from evalcore.curves import compute_curves
+
+        source = compute_curves(source)
+    curves = source
     c = class_name if isinstance(class_name, int) else curves.index(class_name)
     name = curves.names[c]
     summary = curves.classes[c]
     thresholds, tp, fp = curves.confusion_at_thresholds(c)
     thresholds = np.r_[np.inf, thresholds]
     tp, fp = np.r_[0, tp], np.r_[0, fp]
+    i, reason = choose(goal, name, tp, fp, summary.support, summary.n_negatives)
+    if i is None:
+        return OperatingPoint(name, goal.text, None, None, reason)
     fn, tn = summary.support - tp, summary.n_negatives - fp
-
-    needs_both = goal.kind in ("youden", "fpr")
-    if summary.support == 0 and goal.kind != "cost":
-        return OperatingPoint(name, goal.text, None, None, f"{name!r} has no positive samples")
-    if needs_both and summary.n_negatives == 0:
-        return OperatingPoint(name, goal.text, None, None, f"{name!r} has no negative samples")
-
-    if goal.kind == "fbeta":
-        i = _first_best(f_beta(tp, fp, fn, goal.value))
-    elif goal.kind == "youden":
-        # TPR - FPR scaled by P * Nn: integers, so equal values tie exactly
-        i = _first_best(tp * summary.n_negatives - fp * summary.support)
-    elif goal.kind == "cost":
-        i = _first_best(-(goal.value * fp + goal.cost_fn * fn))
-    else:
-        if goal.kind == "recall":
-            ok, pick_lowest = ratio(tp, summary.support) >= goal.value, False
-        elif goal.kind == "precision":
-            ok, pick_lowest = ratio(tp, tp + fp) >= goal.value, True
-        else:
-            ok, pick_lowest = ratio(fp, summary.n_negatives) <= goal.value, True
-        hits = np.flatnonzero(ok)
-        if hits.size == 0:
-            return OperatingPoint(
-                name, goal.text, None, None, f"no threshold of {name!r} reaches {goal.text}"
-            )
-        i = int(hits[-1] if pick_lowest else hits[0])
     counts = Counts((name,), tp[i : i + 1], fp[i : i + 1], fn[i : i + 1], tn[i : i + 1])
     reason = "predict none: no sample may be called positive" if i == 0 else None
     return OperatingPoint(name, goal.text, float(thresholds[i]), counts, reason)
+
+
+def choose(goal: Objective, name: str, tp: np.ndarray, fp: np.ndarray, support: int,
+           negatives: int) -> tuple[int | None, str | None]:
+    """The step (index into ``tp``/``fp``, step 0 = nothing called ``name``) meeting
+    ``goal``, or None with the reason. Ties go to the first step (the highest threshold)."""
+    fn = support - tp
+    if support == 0 and goal.kind != "cost":
+        return None, f"{name!r} has no positive samples"
+    if goal.kind in ("youden", "fpr") and negatives == 0:
+        return None, f"{name!r} has no negative samples"
+    if goal.kind == "fbeta":
+        return _first_best(f_beta(tp, fp, fn, goal.value)), None
+    if goal.kind == "youden":
+        # TPR - FPR scaled by P * Nn: integers, so equal values tie exactly
+        return _first_best(tp * negatives - fp * support), None
+    if goal.kind == "cost":
+        return _first_best(-(goal.value * fp + goal.cost_fn * fn)), None
+    if goal.kind == "recall":
+        ok, pick_lowest = ratio(tp, support) >= goal.value, False
+    elif goal.kind == "precision":
+        ok, pick_lowest = ratio(tp, tp + fp) >= goal.value, True
+    else:
+        ok, pick_lowest = ratio(fp, negatives) <= goal.value, True
+    hits = np.flatnonzero(ok)
+    if hits.size == 0:
+        return None, f"no threshold of {name!r} reaches {goal.text}"
+    return int(hits[-1] if pick_lowest else hits[0]), None
+
+
+def _decision_point(p: Predictions, class_name, goal: Objective, decision: Decision,
+                    suggest: bool = True) -> OperatingPoint:
+    from evalcore.sweeps import sweep
+
+    d = decision.check(p)
+    c = class_index(d.scored, class_name)
+    name = d.scored[c]
+    k = c + 1 if p.task == "binary" else c  # the class' row in the matrix
+    if d.rule in ("argmax", "cost"):
+        why = (f"the {d.rule} rule has no threshold of {name!r} to set"
+               + (_suggestion(p, d, c, goal) if suggest else ""))
+        return OperatingPoint(name, goal.text, None, None, why, d.rule)
+    s = sweep(p, d, c)
+    tp, fp, fn, tn = s.class_counts(1 if p.task == "multilabel" else k)
+    support = int(tp[0] + fn[0])
+    i, reason = choose(goal, name, tp, fp, support, s.n_samples - support)
+    if i is None:
+        if support:
+            reason = _unreachable(goal, name, d, tp, fp, support, s.parameter)
+            reason += _suggestion(p, d, c, goal) if suggest else ""
+        return OperatingPoint(name, goal.text, None, None, reason, d.rule, s.parameter)
+    counts = Counts((name,), tp[i : i + 1], fp[i : i + 1], fn[i : i + 1], tn[i : i + 1])
+    note = None
+    if i == 0:
+        note = (f"{name!r} is predicted only where the other classes' parameters put it"
+                if s.parameter == "weight" else
+                f"no sample clears the threshold of {name!r}")
+    return OperatingPoint(name, goal.text, float(s.values[i]), counts, note, d.rule,
+                          s.parameter, s.decision_at(i))
+
+
+def _unreachable(goal: Objective, name: str, d: Decision, tp, fp, support: int,
+                 parameter: str) -> str:
+    """Why no value of the parameter meets the goal under this rule, with the best reached."""
+    what = f"no {parameter} of {name!r} under the {d.rule} rule reaches {goal.text}"
+    if goal.kind == "recall":
+        most = int(tp.max())
+        return (f"{what}: at most recall {most / support:.4f} ({support - most} of its {support} "
+                "samples go to another class or are abstained whatever its "
+                f"{parameter})")
+    if goal.kind == "precision":
+        best = np.nanmax(ratio(tp, tp + fp)) if (tp + fp).any() else float("nan")
+        return f"{what}: at most precision {best:.4f}"
+    return what
+
+
+def _suggestion(p: Predictions, d: Decision, c: int, goal: Objective) -> str:
+    """"; the priority rule reaches it ..." when putting the class first would, else ""."""
+    if p.task != "multiclass" or (d.rule == "priority" and d.order[:1] == (c,)):
+        return ""
+    try:
+        alternative = _decision_point(p, c, goal, Decision.priority(p.class_names, {}), False)
+    except InputError:
+        return ""
+    if not alternative.feasible:
+        return ""
+    row = alternative.counts.row(0)
+    return (f"; the priority rule ({p.class_names[c]!r} first, else argmax) reaches it at "
+            f"threshold {alternative.threshold:.6g} (recall {row['recall']:.4f}, precision "
+            f"{_fmt(row['precision'])})")
+
+
+def _fmt(value) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
 
 
 def _first_best(values: np.ndarray) -> int:
@@ -138,7 +257,6 @@ def _first_best(values: np.ndarray) -> int:
     if values.dtype.kind == "f":
         values = np.where(np.isnan(values), -np.inf, values)
     return int(np.argmax(values))
-
 
 
 @dataclass(frozen=True)

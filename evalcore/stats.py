@@ -42,7 +42,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from evalcore.curves import CurveSet
-from evalcore.decisions import confusion, predict
+from evalcore.decisions import Decision, confusion, predict
 from evalcore.errors import InputError
 from evalcore.predictions import Predictions
 
@@ -414,11 +414,12 @@ class AveragedRocAuc(_Ranking):
 
 @dataclass(frozen=True)
 class Accuracy(Statistic):
-    """Accuracy of a decision rule (default: the task's headline rule at 0.5), as
+    """Accuracy of a decision (a :class:`~evalcore.decisions.Decision`, or a rule name with
+    ``thresholds``; default: the task's headline rule at 0.5), as
     :func:`evalcore.decisions.confusion` counts it: abstained samples are wrong, multilabel
     rows must match exactly."""
 
-    rule: str | None = None
+    rule: str | Decision | None = None
     thresholds: float | Sequence[float] = 0.5
 
     def prepare(self, predictions, frame, curves=None):
@@ -439,13 +440,14 @@ class ClassRates(Statistic):
 
     cls: int | str
     thresholds: float | Sequence[float] = 0.5
-    rule: str | None = None
+    rule: str | Decision | None = None
 
     def prepare(self, predictions, frame, curves=None):
         p = predictions
         k = _curve_index(p.class_names, self.cls)
         name = p.class_names[k]
-        row = confusion(p, self.rule, self.thresholds).counts.row(k)
+        counts = confusion(p, self.rule, self.thresholds).counts
+        row = counts.row(counts.names.index(name))
         predicted = predict(p, self.rule, self.thresholds)
         if p.task == "multilabel":
             said, truth = predicted[:, k], p.y_true[:, k]
@@ -1079,7 +1081,7 @@ def compare_models(
 
 
 def rate_intervals(
-    predictions: Predictions, rule: str | None = None, thresholds=0.5, *,
+    predictions: Predictions, rule: str | Decision | None = None, thresholds=0.5, *,
     level: float = DEFAULT_LEVEL, n_resamples: int = DEFAULT_RESAMPLES,
     random_state: int | np.random.Generator | None = 0, progress: Progress | None = None,
 ) -> dict:

@@ -334,14 +334,24 @@ def test_multilabel_matches_sklearn(seed, thresholds):
     assert m.hamming_loss == pytest.approx(hamming_loss(y, predicted), abs=1e-15)
     assert m.binary_accuracy == pytest.approx(1 - hamming_loss(y, predicted), abs=1e-15)
     assert m.binary_accuracy == pytest.approx(np.mean(predicted == y), abs=1e-15)
+    # by default as scikit-learn's default (zero_division 0: the empty sample's F1 is 0) ...
+    assert m.zero_division == 0.0
+    for average in ("micro", "macro", "samples"):
+        expected = f1_score(y, predicted, average=average, zero_division=0.0)
+        got = getattr(m, f"f1_{average}")
+        assert same(got, float(expected)), (average, got, expected)
+    # ... or with zero_division=None, undefined values left out, as zero_division=np.nan
+    left_out = confusion(p, "multilabel", thresholds, zero_division=None).multilabel
     for average in ("micro", "macro", "samples"):
         expected = f1_score(y, predicted, average=average, zero_division=np.nan)
-        got = getattr(m, f"f1_{average}")
+        got = getattr(left_out, f"f1_{average}")
         assert same(got, float(expected)), (average, got, expected)
     # the label with no positives and no predictions: F1 undefined, left out of the macro
     assert math.isnan(c.f1[-1])
-    assert m.f1_macro == pytest.approx(np.mean(c.f1[:-1]), abs=1e-15)
-    assert strict_json(result.to_dict())["per_class"]["3"]["f1"] is None
+    assert left_out.f1_macro == pytest.approx(np.mean(c.f1[:-1]), abs=1e-15)
+    assert m.f1_macro == pytest.approx(np.mean(np.r_[c.f1[:-1], 0.0]), abs=1e-15)
+    out = strict_json(result.to_dict())
+    assert out["per_class"]["3"]["f1"] is None and "zero_division" in out["f1_convention"]
 
 
 def test_multilabel_f1_undefined_everywhere_is_none():
@@ -349,8 +359,11 @@ def test_multilabel_f1_undefined_everywhere_is_none():
     scores = np.array([[0.1, 0.2], [0.3, 0.0], [0.4, 0.49]])
     result = confusion(Predictions.from_arrays(y, scores, task="multilabel"), "multilabel", 0.5)
     m = result.multilabel
-    assert m.f1_micro is None and m.f1_macro is None and m.f1_samples is None
+    assert m.f1_micro == m.f1_macro == m.f1_samples == 0.0  # scikit-learn's zero_division
     assert m.subset_accuracy == 1.0 and m.hamming_loss == 0.0
+    p = Predictions.from_arrays(y, scores, task="multilabel")
+    m = confusion(p, "multilabel", 0.5, zero_division=None).multilabel
+    assert m.f1_micro is None and m.f1_macro is None and m.f1_samples is None
     strict_json(result.to_dict())
 
 

@@ -49,7 +49,7 @@ def test_logit_multilabel_spec_holds_logits_and_applies_to_raw_outputs():
     p = Predictions.from_arrays(y.astype(int), raw, class_names=["a", "b", "c"])
     decision = confusion(p, "multilabel", [0.3, 0.5, 0.9])
     spec = spec_from_confusion(p, decision)
-    stored = spec.to_dict()["thresholds"]
+    stored = spec.to_dict()["decision"]["thresholds"]
     assert stored["c"]["logit"] == pytest.approx(logit(0.9))
     decided = apply_thresholds(raw, parse_spec(spec.to_json().encode()))
     assert np.array_equal(decided.sum(axis=0), decision.counts.tp + decision.counts.fp)

@@ -212,13 +212,14 @@ def test_operating_points_of_a_subset_and_of_a_binary_decision():
     m = F.roc_figure(curves, classes=[1, 4], counts=counts).data[-1]
     np.testing.assert_array_equal(np.asarray(m.x), counts.fpr[[1, 4]])
     np.testing.assert_array_equal(np.asarray(m.y), counts.recall[[1, 4]])
-    # a binary decision counts both classes; the curve is the positive class
+    # a binary decision counts its one curve, the positive class, as counts_at does
     p, curves = _demo("binary")
     decision = confusion(p, thresholds=0.4)
+    assert decision.counts.names == curves.names
     m = F.roc_figure(curves, counts=decision.counts).data[-1]
     assert m.name == "operating points"
-    np.testing.assert_array_equal(np.asarray(m.x), decision.counts.fpr[[1]])
-    np.testing.assert_array_equal(np.asarray(m.y), decision.counts.recall[[1]])
+    np.testing.assert_array_equal(np.asarray(m.x), decision.counts.fpr)
+    np.testing.assert_array_equal(np.asarray(m.y), decision.counts.recall)
     np.testing.assert_array_equal(np.asarray(m.x), curves.counts_at(0.4).fpr)
     # counts of other classes are refused
     _, digits = _demo("digits")

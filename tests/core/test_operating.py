@@ -271,8 +271,9 @@ def test_to_dict_keys_and_values(case):
     out = strict_json(point.to_dict())
     assert set(out) == {
         "class", "objective", "threshold", "precision", "recall", "f1", "fpr",
-        "tp", "fp", "fn", "tn", "reason",
+        "tp", "fp", "fn", "tn", "reason", "rule", "counted", "feasible",
     }
+    assert out["rule"] is None and out["counted"] == "one-vs-rest curve" and out["feasible"]
     assert out["class"] == name and out["objective"] == "f1"
     assert out["threshold"] == point.threshold
     tp, fp, fn = out["tp"], out["fp"], out["fn"]

@@ -294,7 +294,7 @@ def test_decision_statistics_are_exact(name, rule, thresholds):
 
     def ref(r):
         decided = confusion(r, rule, thresholds)
-        row = decided.counts.row(1)
+        row = decided.counts.row(decided.counts.names.index(r.class_names[1]))
         return [decided.accuracy, row["precision"], row["recall"], row["f1"]]
 
     stat = Combined(Accuracy(rule, thresholds), ClassRates(1, thresholds, rule))
