@@ -26,16 +26,24 @@ MAPPING = "source.mapping"  # overrides of the detection
 SPLIT = "data.split"
 MODEL = "data.model"
 
-# thresholds (shared by every page)
-RULE = "thr.rule"
-GLOBAL = "thr.global"
-PER_CLASS = "thr.per_class"  # {class name: threshold}, overrides of the global threshold
+# the decision (shared by every page)
+DECISION = "thr.decision"  # the Decision: the one value every page counts
+BY_RULE = "thr.by_rule"  # {rule: Decision}: each rule's last parameters, to switch back
+TUNED = "thr.tuned"  # what the optimiser chose the decision on, until it is edited
+PENDING = "thr.pending"  # a decision to set before the controls are drawn next
+RULE = "thr.rule"  # the rule radio
+GLOBAL = "thr.global"  # the "all classes" slider
+PER_CLASS = "thr.per_class"  # prefix of the class sliders' keys
+WEIGHT = "thr.weight"  # prefix of the class weight inputs' keys
 CLASS = "thr.class"  # the class being tuned
 OBJECTIVE_MESSAGE = "thr.objective_message"  # what the last objective set, or why not
+SUGGESTION = "thr.suggestion"  # a decision that would meet the objective under another rule
+OPTIMISE_MESSAGE = "thr.optimise_message"  # what the optimiser did
 SPEC_MESSAGE = "thr.spec_message"  # why a loaded thresholds file was refused
+COSTS = "thr.costs"  # the cost matrix editor's table
 FIGURES = "thr.figures"  # this session's figures of the tuned class
 NORMALIZE = "thr.normalize"
-DATASET = "thr.dataset"  # the dataset the thresholds belong to
+DATASET = "thr.dataset"  # the dataset the decision belongs to
 
 # curves page
 SHOWN = "curves.shown"
@@ -52,6 +60,7 @@ URL_SOURCE_LOADED = "url.source_loaded"  # the demo and split were restored from
 Q_DEMO, Q_SPLIT, Q_RULE, Q_THRESHOLD, Q_CLASS_THRESHOLD, Q_CLASS, Q_SHOWN = (
     "demo", "split", "rule", "t", "ct", "class", "show",
 )
+Q_CLASS_WEIGHT, Q_COST = "cw", "cost"
 
 
 def widget_key(key: str) -> str:

@@ -1,8 +1,16 @@
-"""The decision every page shows: rule, global threshold, per-class thresholds; the URL of it.
+"""The decision every page shows, kept as one :class:`~evalcore.decisions.Decision`, and its URL.
 
-Thresholds are on the probability scale. Each class uses its own threshold when it has one,
-else the global threshold. The state belongs to one dataset (classes and rows): a new dataset
-starts from the URL's values (the first time) or from the defaults.
+``state.DECISION`` holds the Decision; every page counts it through :func:`confusion` and
+every figure, table, download and the URL read it. The controls only edit it:
+
+- the rule radio switches rules (each rule's last parameters are remembered);
+- the "all classes" slider (``state.GLOBAL``) moves every class whose threshold equals the
+  slider's previous value (the classes not set on their own) and is the one threshold of
+  abstain and binary;
+- a class slider, an objective or the optimiser sets one class' threshold (or weight).
+
+Thresholds are on the probability scale. The decision belongs to one dataset (its classes and
+rows): a new dataset starts from the URL's values (the first time) or from the defaults.
 """
 
 from __future__ import annotations
@@ -12,13 +20,25 @@ import streamlit as st
 
 from dashboard import state
 from dashboard.data import Dataset
-from evalcore.decisions import DEFAULT_THRESHOLD, RULES_BY_TASK, Confusion, confusion
+from evalcore.counts import Counts
+from evalcore.decisions import (
+    DEFAULT_THRESHOLD,
+    RULES_BY_TASK,
+    THRESHOLD_RULES,
+    Confusion,
+    Decision,
+)
+from evalcore.decisions import confusion as count
+from evalcore.errors import InputError
 from evalcore.predictions import logit
 
 RULE_HELP = {
     "argmax": "the top-scoring class (what `model.predict(x).argmax(1)` does): no threshold",
     "abstain": "the top class when its score clears the threshold, else abstain",
     "per-class": "the top class among those clearing their own threshold, else abstain",
+    "priority": "the first listed class whose score clears its threshold, else the argmax",
+    "weighted": "the argmax of weight x score (weight 2 = the class' scores count double)",
+    "cost": "the class of least expected cost under a cost matrix",
     "multilabel": "every label whose score clears its threshold",
     "binary": "the positive class when its score clears the threshold",
 }
@@ -27,39 +47,226 @@ RULE_HELP = {
 def init(data: Dataset) -> None:
     """Reset the decision when the dataset changes; restore it from the URL once."""
     ss = st.session_state
-    if ss.get(state.DATASET) == data.key:
+    if ss.get(state.DATASET) == data.key and isinstance(ss.get(state.DECISION), Decision):
         return
-    rules = RULES_BY_TASK[data.predictions.task]
-    rule, global_t, per_class = rules[0], DEFAULT_THRESHOLD, {}
+    global_t = DEFAULT_THRESHOLD
+    decision = Decision.of(data.predictions)
+    ss[state.BY_RULE] = {}
     if not ss.get(state.URL_LOADED):
         ss[state.URL_LOADED] = True
-        rule, global_t, per_class = _from_url(data, rule, global_t)
-    names = data.curves.names
-    state.set_value(state.RULE, rule if rule in rules else rules[0])
+        decision, global_t = _from_url(data, decision, global_t)
     state.set_value(state.GLOBAL, global_t)
-    ss[state.PER_CLASS] = {c: t for c, t in per_class.items() if c in names}
-    if ss.get(state.CLASS) not in names:
-        state.set_value(state.CLASS, names[0])
+    state.set_value(state.RULE, decision.rule)
+    ss[state.DECISION] = decision
+    ss[state.TUNED] = None
+    if ss.get(state.CLASS) not in data.curves.names:
+        state.set_value(state.CLASS, data.curves.names[0])
     ss[state.DATASET] = data.key
 
 
-def _from_url(data: Dataset, rule: str, global_t: float) -> tuple[str, float, dict]:
+def decision() -> Decision:
+    return st.session_state[state.DECISION]
+
+
+def rule() -> str:
+    return decision().rule
+
+
+def confusion(data: Dataset) -> Confusion:
+    """The current decision counted on the dataset's rows."""
+    return count(data.predictions, decision())
+
+
+def thresholds(data: Dataset) -> np.ndarray:
+    """The threshold acting on each scored class (NaN where the rule uses none)."""
+    return decision().class_thresholds()
+
+
+def one_vs_rest(data: Dataset) -> Counts:
+    """Each class' one-vs-rest counts at its threshold, O(K log N) (NaN where the rule uses
+    none: figures draw no one-vs-rest marker for it)."""
+    return data.curves.counts_at(thresholds(data))
+
+
+def set_decision(d: Decision, tuned: dict | None = None) -> None:
+    """Make ``d`` the decision (call from a callback, before widgets are drawn)."""
+    st.session_state[state.DECISION] = d
+    st.session_state[state.TUNED] = tuned
+    state.set_value(state.RULE, d.rule)
+    if d.rule in ("abstain", "binary"):
+        state.set_value(state.GLOBAL, d.thresholds[0])
+
+
+def set_decision_later(d: Decision, tuned: dict | None = None) -> None:
+    """Make ``d`` the decision at the next run (from a script body, where the controls are
+    drawn already); :func:`apply_pending` sets it before they are drawn again."""
+    st.session_state[state.PENDING] = (d, tuned)
+
+
+def apply_pending() -> None:
+    pending = st.session_state.pop(state.PENDING, None)
+    if pending is not None:
+        set_decision(*pending)
+
+
+def set_rule(data: Dataset, new: str) -> None:
+    """Switch to rule ``new``, restoring its last parameters (or its defaults)."""
+    ss = st.session_state
+    current = decision()
+    remembered = ss.setdefault(state.BY_RULE, {})
+    remembered[current.rule] = current
+    names = data.predictions.class_names
+    g = float(ss[state.GLOBAL])
+    if new in remembered:
+        d = remembered[new]
+        if new == "abstain":
+            d = Decision.abstain(names, g)
+    elif new == "abstain":
+        d = Decision.abstain(names, g)
+    elif new in ("per-class", "multilabel", "binary"):
+        d = Decision.of(data.predictions, new, g)
+    elif new == "priority":
+        d = Decision.priority(names, {data.curves.names[_tuned_class(data)]: g})
+    elif new == "weighted":
+        d = Decision.weighted(names, 1.0)
+    elif new == "cost":
+        d = Decision.cost(names, 1 - np.eye(len(names)))
+    else:
+        d = Decision.argmax(names)
+    set_decision(d)
+
+
+def _tuned_class(data: Dataset) -> int:
+    names = data.curves.names
+    chosen = st.session_state.get(state.CLASS)
+    return names.index(chosen) if chosen in names else 0
+
+
+def set_global(t: float) -> None:
+    """The "all classes" slider moved from its previous value to ``t``."""
+    ss = st.session_state
+    previous = float(ss[state.GLOBAL])
+    ss[state.GLOBAL] = float(t)
+    d = decision()
+    if d.rule in ("abstain", "binary"):
+        d = d.with_threshold(0, t)
+    elif d.rule in ("per-class", "multilabel"):
+        values = [float(t) if v == previous else v for v in d.thresholds]
+        d = Decision(d.rule, d.classes, tuple(values))
+    else:
+        return
+    ss[state.DECISION] = d
+    ss[state.TUNED] = None
+
+
+def set_class_threshold(data: Dataset, c: int, t: float) -> None:
+    """Set class ``c``'s threshold (abstain, binary: the one threshold; priority: a class not
+    listed yet goes first)."""
+    d = decision()
+    if d.rule not in THRESHOLD_RULES:
+        raise InputError(f"the {d.rule} rule has no thresholds")
+    set_decision(d.with_threshold(c, float(t)))
+    state.set_value(state.CLASS, data.curves.names[c])
+
+
+def set_weight(c: int, w: float) -> None:
+    set_decision(decision().with_weight(c, float(w)))
+
+
+def describe(data: Dataset, t: float) -> str:
+    """A threshold as shown: the probability, and the logit when the input was logits."""
+    if not np.isfinite(t):
+        return "none"
+    text = f"{t:.4f}"
+    if data.predictions.conversion == "sigmoid":
+        text += f" (logit {logit(t):+.3f})"
+    return text
+
+
+# --------------------------------------------------------------------------- the URL
+
+
+def sync_url(data: Dataset) -> None:
+    """Write the view into the URL so that it can be shared: the decision (``rule``; ``t``
+    and the classes whose threshold differs from it as ``ct=name:t``, in priority order for
+    priority; ``cw=name:w``; ``cost=row;row``), the tuned class, the classes shown."""
+    d = decision()
+    g = float(st.session_state[state.GLOBAL])
+    params: dict[str, object] = {state.Q_RULE: d.rule, state.Q_THRESHOLD: _text(g)}
+    if data.source.kind == "demo":
+        params[state.Q_DEMO] = data.source.key
+    if data.split:
+        params[state.Q_SPLIT] = data.split
+    if d.rule == "priority":
+        params[state.Q_CLASS_THRESHOLD] = [f"{d.classes[c]}:{_text(d.thresholds[c])}"
+                                           for c in d.order]
+    elif d.rule in ("per-class", "multilabel"):
+        params[state.Q_CLASS_THRESHOLD] = [f"{n}:{_text(t)}" for n, t in zip(d.scored, d.thresholds)
+                                           if t != g]
+    elif d.rule in ("abstain", "binary"):
+        params[state.Q_THRESHOLD] = _text(d.thresholds[0])
+    elif d.rule == "weighted":
+        params[state.Q_CLASS_WEIGHT] = [f"{n}:{_text(w)}" for n, w in zip(d.classes, d.weights)
+                                        if w != 1.0]
+    elif d.rule == "cost":
+        params[state.Q_COST] = ";".join(",".join(_text(v) for v in row) for row in d.costs)
+    params = {k: v for k, v in params.items() if v not in ([], "")}
+    if st.session_state.get(state.CLASS):
+        params[state.Q_CLASS] = st.session_state[state.CLASS]
+    shown = st.session_state.get(state.SHOWN)
+    if shown and len(shown) < len(data.curves.names):
+        params[state.Q_SHOWN] = list(shown)
+    st.query_params.from_dict(params)
+
+
+def _text(value: float) -> str:
+    """The shortest text that reads back as the same float (0.8, not 0.80000000000000004)."""
+    return repr(float(value))
+
+
+def _from_url(data: Dataset, default: Decision, global_t: float) -> tuple[Decision, float]:
+    """The decision a shared URL describes (anything malformed falls back to the default)."""
     params = st.query_params
-    rule = params.get(state.Q_RULE, rule)
+    names = data.predictions.class_names
+    rule = params.get(state.Q_RULE, default.rule)
     global_t = _number(params.get(state.Q_THRESHOLD), global_t)
-    per_class = {}
-    for item in params.get_all(state.Q_CLASS_THRESHOLD):
-        name, _, value = item.rpartition(":")
-        t = _number(value, None)
-        if name and t is not None:
-            per_class[name] = t
+    pairs = _pairs(params.get_all(state.Q_CLASS_THRESHOLD))
     chosen = params.get(state.Q_CLASS)
     if chosen in data.curves.names:
         state.set_value(state.CLASS, chosen)
     shown = [c for c in params.get_all(state.Q_SHOWN) if c in data.curves.names]
     if shown:
         st.session_state[state.SHOWN] = shown
-    return rule, global_t, per_class
+    if rule not in RULES_BY_TASK[data.predictions.task]:
+        return default, global_t
+    try:
+        if rule == "priority":
+            return Decision.priority(names, [(n, t) for n, t in pairs if n in names]), global_t
+        if rule == "weighted":
+            weights = {n: w for n, w in _pairs(params.get_all(state.Q_CLASS_WEIGHT)) if n in names}
+            return Decision.weighted(names, weights), global_t
+        if rule == "cost":
+            rows = [[float(v) for v in row.split(",")]
+                    for row in params.get(state.Q_COST, "").split(";")]
+            return Decision.cost(names, rows), global_t
+        if rule in ("per-class", "multilabel"):
+            scored = data.curves.names
+            values = dict.fromkeys(scored, global_t)
+            values.update({n: t for n, t in pairs if n in values})
+            return Decision.of(data.predictions, rule, list(values.values())), global_t
+        return Decision.of(data.predictions, rule, global_t), global_t
+    except (InputError, ValueError):
+        return default, global_t
+
+
+def _pairs(items) -> list[tuple[str, float]]:
+    out = []
+    for item in items:
+        name, _, value = str(item).rpartition(":")
+        v = _number(value, None)
+        if name and v is not None:
+            out.append((name, v))
+    return out
 
 
 def _number(text, default):
@@ -68,65 +275,6 @@ def _number(text, default):
     except (TypeError, ValueError):
         return default
     return value if np.isfinite(value) else default
-
-
-def rule() -> str:
-    return st.session_state[state.RULE]
-
-
-def thresholds(data: Dataset) -> np.ndarray:
-    """The threshold of every scored class (its own, else the global one)."""
-    per_class = st.session_state.get(state.PER_CLASS, {})
-    g = st.session_state[state.GLOBAL]
-    return np.array([per_class.get(name, g) for name in data.curves.names], dtype=np.float64)
-
-
-def decision(data: Dataset) -> Confusion:
-    """The confusion of the current rule at the current thresholds."""
-    r = rule()
-    if r == "abstain":
-        return confusion(data.predictions, r, st.session_state[state.GLOBAL])
-    return confusion(data.predictions, r, thresholds(data))
-
-
-def uses_class_thresholds(r: str) -> bool:
-    return r in ("per-class", "multilabel", "binary")
-
-
-def set_class_threshold(data: Dataset, c: int, t: float) -> None:
-    """Set class ``c``'s threshold (the global one for single-threshold rules)."""
-    name = data.curves.names[c]
-    if rule() in ("abstain", "binary"):
-        state.set_value(state.GLOBAL, float(t))
-    else:
-        st.session_state[state.PER_CLASS] = {**st.session_state[state.PER_CLASS], name: float(t)}
-    state.set_value(state.CLASS, name)
-
-
-def describe(data: Dataset, t: float) -> str:
-    """A threshold as shown: the probability, and the logit when the input was logits."""
-    text = f"{t:.4f}"
-    if data.predictions.conversion == "sigmoid":
-        text += f" (logit {logit(t):+.3f})"
-    return text
-
-
-def sync_url(data: Dataset) -> None:
-    """Write the view into the URL so that it can be shared."""
-    params = {state.Q_RULE: rule(), state.Q_THRESHOLD: f"{st.session_state[state.GLOBAL]:.6g}"}
-    if data.source.kind == "demo":
-        params[state.Q_DEMO] = data.source.key
-    if data.split:
-        params[state.Q_SPLIT] = data.split
-    per_class = st.session_state.get(state.PER_CLASS, {})
-    if per_class:
-        params[state.Q_CLASS_THRESHOLD] = [f"{c}:{t:.6g}" for c, t in per_class.items()]
-    if st.session_state.get(state.CLASS):
-        params[state.Q_CLASS] = st.session_state[state.CLASS]
-    shown = st.session_state.get(state.SHOWN)
-    if shown and len(shown) < len(data.curves.names):
-        params[state.Q_SHOWN] = list(shown)
-    st.query_params.from_dict(params)
 
 
 def restore_source_from_url() -> None:
@@ -146,30 +294,23 @@ def restore_source_from_url() -> None:
         ss[state.SPLIT] = split
 
 
+# --------------------------------------------------------------------------- thresholds files
+
+
 def spec(data: Dataset, current: Confusion):
     """The current decision as a deployable thresholds spec."""
     from evalcore.deploy import spec_from_confusion
 
     provenance = {"source": data.source.label, "content": data.source.key,
                   "split": data.split, "model": data.model, "rows": data.predictions.n_samples}
+    tuned = st.session_state.get(state.TUNED)
+    if tuned:
+        provenance["tuned_on"] = tuned
     return spec_from_confusion(data.predictions, current, provenance)
 
 
 def restore_spec(data: Dataset, loaded) -> None:
-    """Set the rule and thresholds from a spec (call from a callback); InputError when it does
-    not fit the data."""
-    from evalcore.errors import InputError
-
-    if loaded.classes != data.predictions.class_names:
-        raise InputError(f"the thresholds file is for classes {list(loaded.classes)}, the data "
-                         f"has {list(data.predictions.class_names)}")
-    if loaded.rule not in RULES_BY_TASK[data.predictions.task]:
-        raise InputError(f"the thresholds file's rule {loaded.rule!r} does not apply to "
-                         f"{data.predictions.task} data")
-    state.set_value(state.RULE, loaded.rule)
-    values = list(loaded.thresholds.values())
-    if loaded.rule in ("abstain", "binary") and values:
-        state.set_value(state.GLOBAL, values[0])
-        st.session_state[state.PER_CLASS] = {}
-    elif values:
-        st.session_state[state.PER_CLASS] = dict(loaded.thresholds)
+    """Set the decision from a spec (call from a callback); InputError when it does not fit
+    the data."""
+    d = loaded.check(data.predictions)
+    set_decision(d)

@@ -1,4 +1,5 @@
-"""Widgets and tables shared by the pages."""
+"""Widgets and tables shared by the pages. Controls edit the decision only through
+:mod:`dashboard.thresholds`; tables show the decision's own counts."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import streamlit as st
 
 from dashboard import state, thresholds
 from dashboard.data import Dataset
-from evalcore.counts import Counts, f_beta
-from evalcore.decisions import RULES_BY_TASK, Confusion
+from evalcore.counts import Counts
+from evalcore.decisions import RULES_BY_TASK, Confusion, Decision
 from evalcore.errors import InputError
 from evalcore.operating import operating_point
 
@@ -34,9 +35,13 @@ def current() -> Dataset:
 def rule_selector(data: Dataset) -> str:
     rules = RULES_BY_TASK[data.predictions.task]
     widget = state.persistent(state.RULE, rules[0])
+
+    def changed() -> None:
+        thresholds.set_rule(data, st.session_state[widget])
+
     st.radio(
-        "Decision rule", rules, key=widget, on_change=state.save, args=(state.RULE,),
-        horizontal=True, captions=[thresholds.RULE_HELP[r] for r in rules],
+        "Decision rule", rules, key=widget, on_change=changed, horizontal=True,
+        captions=[thresholds.RULE_HELP[r] for r in rules],
     )
     return thresholds.rule()
 
@@ -45,37 +50,115 @@ def global_slider(data: Dataset, label: str = "Threshold (all classes)") -> None
     widget = state.persistent(state.GLOBAL, 0.5)
     st.slider(
         label, 0.0, 1.0, step=0.001, format="%.3f", key=widget,
-        on_change=state.save, args=(state.GLOBAL,),
-        help="A score clears a threshold when score >= threshold (probability scale).",
+        on_change=lambda: thresholds.set_global(st.session_state[widget]),
+        help="A score clears a threshold when score >= threshold (probability scale). Moves "
+             "every class whose threshold was the slider's value.",
     )
 
 
-def class_selector(data: Dataset) -> int:
+def class_selector(data: Dataset, label: str = "Class") -> int:
     widget = state.persistent(state.CLASS, data.curves.names[0])
-    st.selectbox("Class", data.curves.names, key=widget, on_change=state.save, args=(state.CLASS,))
+    st.selectbox(label, data.curves.names, key=widget, on_change=state.save, args=(state.CLASS,))
     return data.curves.names.index(st.session_state[state.CLASS])
 
 
 def class_slider(data: Dataset, c: int) -> None:
-    """The selected class' own threshold (falls back to the global one until moved)."""
+    """Class c's own threshold, written to the decision when moved."""
     name = data.curves.names[c]
     key = f"{state.PER_CLASS}.{name}"
     t = float(thresholds.thresholds(data)[c])
-    if st.session_state.get(key) != t:
-        st.session_state[key] = t
+    value = t if np.isfinite(t) else float(st.session_state[state.GLOBAL])
+    if st.session_state.get(key) != value:
+        st.session_state[key] = min(max(value, 0.0), 1.0)
 
     def moved() -> None:
         thresholds.set_class_threshold(data, c, st.session_state[key])
 
-    st.slider(f"Threshold of {name}", 0.0, 1.0, step=0.001, format="%.3f", key=key, on_change=moved)
+    st.slider(f"Threshold of {name}", 0.0, 1.0, step=0.001, format="%.3f", key=key,
+              on_change=moved)
 
 
-def reset_class_thresholds() -> None:
-    st.session_state[state.PER_CLASS] = {}
+def priority_editor(data: Dataset) -> None:
+    """The priority order (a multiselect keeps the order of choice) and each listed class'
+    threshold."""
+    d = thresholds.decision()
+    names = data.curves.names
+    key = "thr.priority_order"
+    listed = [d.classes[c] for c in d.order]
+    if st.session_state.get(key) != listed:
+        st.session_state[key] = listed
+
+    def reordered() -> None:
+        chosen = st.session_state[key]
+        g = float(st.session_state[state.GLOBAL])
+        values = {n: (d.thresholds[names.index(n)] if names.index(n) in d.order else g)
+                  for n in chosen}
+        thresholds.set_decision(Decision.priority(d.classes, values))
+
+    st.multiselect("Checked first to last (else the argmax)", names, key=key,
+                   on_change=reordered,
+                   help="A sample is predicted as the first class in this list whose score "
+                        "clears its threshold; if none does, as its top-scoring class.")
+
+
+def weight_editor(data: Dataset, c: int) -> None:
+    """Class c's weight (its scores count w times)."""
+    name = data.curves.names[c]
+    key = f"{state.WEIGHT}.{name}"
+    w = float(thresholds.decision().weights[c])
+    if st.session_state.get(key) != w:
+        st.session_state[key] = w
+    st.number_input(f"Weight of {name}", min_value=0.0, step=0.1, format="%.4g", key=key,
+                    on_change=lambda: thresholds.set_weight(c, st.session_state[key]),
+                    help="Predict the argmax of weight x score: a weight of 2 is the same as "
+                         "halving the class' threshold T = 1 / weight.")
+    weights = thresholds.decision().weights
+    st.caption("Weights: " + ", ".join(f"{n} {v:.4g}" for n, v in zip(data.curves.names, weights)))
+
+
+def cost_editor(data: Dataset) -> None:
+    """The cost matrix (rows true, columns predicted, an optional abstained column) in a data
+    editor, with presets."""
+    d = thresholds.decision()
+    names = list(data.predictions.class_names)
+    k = len(names)
+    cols = st.columns([2, 2, 1, 2])
+    target = cols[0].selectbox("A missed class", names, key="thr.cost_class")
+    price = cols[1].number_input("costs", min_value=0.0, value=5.0, step=1.0, key="thr.cost_x")
+    abstain = cols[3].number_input("Abstaining costs (0: no abstain column)", min_value=0.0,
+                                   value=0.0, step=0.1, key="thr.cost_abstain")
+
+    def preset(kind: str) -> None:
+        m = 1 - np.eye(k)
+        if kind == "missed":
+            m[names.index(target), :] = price
+            m[names.index(target), names.index(target)] = 0.0
+        if abstain > 0:
+            m = np.column_stack([m, np.full(k, abstain)])
+        thresholds.set_decision(Decision.cost(names, m))
+
+    cols[2].button("Apply", key="thr.cost_missed", on_click=preset, args=("missed",))
+    st.button("0-1 loss (the argmax)", key="thr.cost_zero_one", on_click=preset, args=("zero-one",))
+    columns = names + (["abstained"] if d.abstains else [])
+    frame = pd.DataFrame(np.array(d.costs), index=names, columns=columns)
+    frame.index.name = "true \\ predicted"
+
+    def edited() -> None:
+        change = st.session_state[state.COSTS]
+        m = np.array(d.costs, dtype=np.float64)
+        for row, values in change.get("edited_rows", {}).items():
+            for column, value in values.items():
+                if value is not None:
+                    m[int(row), columns.index(column)] = float(value)
+        thresholds.set_decision(Decision.cost(names, m))
+
+    st.data_editor(frame, key=state.COSTS, on_change=edited, width="stretch",
+                   column_config={c: st.column_config.NumberColumn(c, min_value=0.0, format="%.4g")
+                                  for c in columns})
 
 
 def objective_controls(data: Dataset, c: int) -> None:
-    """Set class c's threshold from an operating-point objective on its exact curve."""
+    """Set class c's threshold (or weight) from an objective, counted under the decision."""
     name = data.curves.names[c]
     cols = st.columns([3, 2, 2])
     kind = cols[0].selectbox("Objective", list(OBJECTIVES), format_func=OBJECTIVES.get,
@@ -86,68 +169,85 @@ def objective_controls(data: Dataset, c: int) -> None:
             {"recall": "r", "precision": "p", "fpr": "f"}[kind], 0.0, 1.0,
             value=0.95 if kind != "fpr" else 0.05, step=0.01, key=f"thr.objective.{kind}",
         )
-        text = f"{kind}{'<=' if kind == 'fpr' else '>='}{target}"
+        text = f"{kind}{'<=' if kind == 'fpr' else '>='}{target:g}"
     elif kind == "cost":
         c_fp = cols[1].number_input("C_FP", 0.0, value=1.0, key="thr.cost_fp")
         c_fn = cols[2].number_input("C_FN", 0.0, value=5.0, key="thr.cost_fn")
-        text = f"cost:{c_fp},{c_fn}"
+        text = f"cost:{c_fp:g},{c_fn:g}"
 
     def apply() -> None:
+        d = thresholds.decision()
+        st.session_state[state.SUGGESTION] = None
         try:
-            point = operating_point(data.curves, c, text)
+            point = operating_point(data.predictions, c, text, decision=d)
         except InputError as error:
             st.session_state[state.OBJECTIVE_MESSAGE] = str(error)
             return
-        if point.threshold is None or not np.isfinite(point.threshold):
-            st.session_state[state.OBJECTIVE_MESSAGE] = point.reason or "no threshold"
+        if not point.feasible:
+            st.session_state[state.OBJECTIVE_MESSAGE] = point.reason
+            if "priority rule" in (point.reason or ""):
+                fix = operating_point(data.predictions, c, text,
+                                      decision=Decision.priority(d.classes, {}))
+                st.session_state[state.SUGGESTION] = (fix.decision, _answer(data, fix, text))
             return
-        thresholds.set_class_threshold(data, c, point.threshold)
-        row = point.counts.row(0)
-        st.session_state[state.OBJECTIVE_MESSAGE] = (
-            f"{name}: threshold {thresholds.describe(data, point.threshold)} for {text}: "
-            f"precision {_fmt(row['precision'])}, recall {_fmt(row['recall'])}, "
-            f"FPR {_fmt(row['fpr'])} (TP {row['tp']}, FP {row['fp']}, FN {row['fn']})"
-        )
+        thresholds.set_decision(point.decision)
+        state.set_value(state.CLASS, name)
+        st.session_state[state.OBJECTIVE_MESSAGE] = _answer(data, point, text)
 
-    st.button(f"Set the threshold of {name}", on_click=apply, key="thr.objective_apply")
+    st.button(f"Set the {'weight' if thresholds.rule() == 'weighted' else 'threshold'} of "
+              f"{name}", on_click=apply, key="thr.objective_apply")
     message = st.session_state.get(state.OBJECTIVE_MESSAGE)
     if message:
         st.caption(message)
+    suggestion = st.session_state.get(state.SUGGESTION)
+    if suggestion:
+        st.button(f"Use the priority rule instead: {suggestion[0].describe()}",
+                  key="thr.use_suggestion", on_click=_use_suggestion, args=(suggestion,))
 
 
-def _fmt(value) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:.3f}"
+def _use_suggestion(suggestion) -> None:
+    decision, message = suggestion
+    thresholds.set_decision(decision)
+    st.session_state[state.OBJECTIVE_MESSAGE] = message
+    st.session_state[state.SUGGESTION] = None
+
+
+def _answer(data: Dataset, point, text: str) -> str:
+    """What an objective set, in the decision's own counts (those of the matrix below)."""
+    row = point.counts.row(0)
+    value = (f"weight {point.threshold:.4g}" if point.parameter == "weight"
+             else f"threshold {thresholds.describe(data, point.threshold)}")
+    return (f"{point.class_name}: {value} for {text} under the {point.rule} rule: precision "
+            f"{fmt(row['precision'])}, recall {fmt(row['recall'])}, FPR {fmt(row['fpr'])} "
+            f"(TP {row['tp']}, FP {row['fp']}, FN {row['fn']}), counted as the matrix counts.")
+
+
+def fmt(value, digits: int = 3) -> str:
+    """A number for the page: n/a where undefined (None or NaN)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "n/a"
+    return f"{value:.{digits}f}"
 
 
 def metrics_table(data: Dataset, decision: Confusion) -> pd.DataFrame:
     """Per class: support, prevalence, ROC AUC, AP, and precision/recall/F1 under the current
-    decision; then micro, macro and weighted rows."""
+    decision (its own counts); then micro, macro and weighted rows."""
     counts = decision.counts
-    per_curve = _curve_counts(data, counts)
+    t = decision.decision.class_thresholds()
     rows = []
     for i, s in enumerate(data.curves.classes):
         rows.append({
             "class": s.name, "support": s.support, "prevalence": s.prevalence,
-            "ROC AUC": s.roc_auc, "AP": s.average_precision,
-            "threshold": decision.thresholds.get(s.name, np.nan),
-            "precision": per_curve.precision[i], "recall": per_curve.recall[i],
-            "F1": per_curve.f1[i], "TP": int(per_curve.tp[i]), "FP": int(per_curve.fp[i]),
-            "FN": int(per_curve.fn[i]), "TN": int(per_curve.tn[i]),
+            "ROC AUC": s.roc_auc, "AP": s.average_precision, "threshold": t[i],
+            "precision": counts.precision[i], "recall": counts.recall[i],
+            "F1": counts.f1[i], "TP": int(counts.tp[i]), "FP": int(counts.fp[i]),
+            "FN": int(counts.fn[i]), "TN": int(counts.tn[i]),
         })
-    support = np.array([s.support for s in data.curves.classes], dtype=np.float64)
-    tp, fp, fn = (per_curve.tp.sum(), per_curve.fp.sum(), per_curve.fn.sum())
-    averages = {
-        "micro": (tp / (tp + fp) if tp + fp else np.nan, tp / (tp + fn) if tp + fn else np.nan,
-                  float(f_beta(tp, fp, fn))),
-        "macro": tuple(np.nanmean(v) if np.isfinite(v).any() else np.nan
-                       for v in (per_curve.precision, per_curve.recall, per_curve.f1)),
-        "weighted": tuple(_weighted(v, support)
-                          for v in (per_curve.precision, per_curve.recall, per_curve.f1)),
-    }
     if len(data.curves.names) > 1:
-        for avg, (precision, recall, f1) in averages.items():
+        support = int(np.sum([s.support for s in data.curves.classes]))
+        for avg, (precision, recall, f1) in counts.averages().items():
             rows.append({
-                "class": avg, "support": int(support.sum()) if avg != "micro" else None,
+                "class": avg, "support": support if avg != "micro" else None,
                 "ROC AUC": getattr(data.curves.roc_auc, avg),
                 "AP": getattr(data.curves.average_precision, avg),
                 "precision": precision, "recall": recall, "F1": f1,
@@ -156,18 +256,6 @@ def metrics_table(data: Dataset, decision: Confusion) -> pd.DataFrame:
     for column in ("support", "TP", "FP", "FN", "TN"):
         frame[column] = frame[column].astype("Int64")  # averages rows: <NA>, not 35.0
     return frame
-
-
-def _curve_counts(data: Dataset, counts: Counts) -> Counts:
-    """The counts of the scored classes (binary: the positive class' row only)."""
-    if data.predictions.task != "binary":
-        return counts
-    return Counts(counts.names[1:], counts.tp[1:], counts.fp[1:], counts.fn[1:], counts.tn[1:])
-
-
-def _weighted(values: np.ndarray, weights: np.ndarray) -> float:
-    ok = np.isfinite(values) & (weights > 0)
-    return float(np.average(values[ok], weights=weights[ok])) if ok.any() else np.nan
 
 
 def confusion_table(decision: Confusion, normalize: str | None) -> pd.DataFrame:
@@ -179,7 +267,7 @@ def confusion_table(decision: Confusion, normalize: str | None) -> pd.DataFrame:
 
 
 def counts_2x2(counts: Counts, i: int) -> pd.DataFrame:
-    """One class' one-vs-rest counts as a 2 x 2 table."""
+    """One class' counts as a 2 x 2 table."""
     return pd.DataFrame(
         [[int(counts.tp[i]), int(counts.fn[i])], [int(counts.fp[i]), int(counts.tn[i])]],
         index=[f"true {counts.names[i]}", "true other"],

@@ -217,6 +217,10 @@ def _summary(args) -> tuple[dict, str]:
             f"{avg:<20} {'':>8} {'':>10} {_fmt(getattr(curves.roc_auc, avg)):>8} "
             f"{_fmt(getattr(curves.average_precision, avg)):>8}"
         )
+    if "macro_interpolated" in result["roc_auc"]:
+        lines.append(f"{'macro, area under the averaged curve':<40} "
+                     f"{_fmt(result['roc_auc']['macro_interpolated']):>8}"
+                     "  (macro above: the mean of the per-class AUCs)")
     if curves.roc_auc.ovo_macro is not None:
         lines.append(f"{'ovo macro (Hand & Till)':<40} {_fmt(curves.roc_auc.ovo_macro):>8}")
     lines.append(f"accuracy: {_fmt(result['accuracy'])}")

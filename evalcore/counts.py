@@ -60,6 +60,35 @@ class Counts:
     def f1(self) -> np.ndarray:
         return f_beta(self.tp, self.fp, self.fn)
 
+    def averages(self) -> dict[str, tuple[float, float, float]]:
+        """(precision, recall, F1) averaged over the classes: ``micro`` (from the summed
+        counts), ``macro`` (the mean over the classes where each is defined) and ``weighted``
+        (by support, TP + FN); NaN where nothing is defined.
+
+        >>> import numpy as np
+        >>> c = Counts(("a", "b"), np.array([8, 1]), np.array([2, 0]), np.array([0, 1]),
+        ...            np.array([0, 8]))
+        >>> [round(v, 4) for v in c.averages()["macro"]]
+        [0.9, 0.75, 0.7778]
+        """
+        tp, fp, fn = (int(np.sum(a)) for a in (self.tp, self.fp, self.fn))
+        per_class = (self.precision, self.recall, self.f1)
+        support = np.asarray(self.tp + self.fn, dtype=np.float64)
+
+        def mean(values: np.ndarray) -> float:
+            return float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+
+        def weighted(values: np.ndarray) -> float:
+            ok = np.isfinite(values) & (support > 0)
+            return float(np.average(values[ok], weights=support[ok])) if ok.any() else float("nan")
+
+        return {
+            "micro": (float(ratio(tp, tp + fp)), float(ratio(tp, tp + fn)),
+                      float(f_beta(tp, fp, fn))),
+            "macro": tuple(mean(v) for v in per_class),
+            "weighted": tuple(weighted(v) for v in per_class),
+        }
+
     def row(self, i: int) -> dict:
         """Class ``i`` as a JSON-ready dict (undefined rates are None)."""
         out = {key: int(getattr(self, key)[i]) for key in ("tp", "fp", "fn", "tn")}

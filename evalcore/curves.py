@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -23,6 +24,16 @@ from evalcore.counts import Counts, ratio
 from evalcore.errors import InputError
 from evalcore.predictions import Predictions, threshold_in_dtype
 
+#: how the averages of ``CurveSet.to_dict`` are defined (stated in the JSON)
+AVERAGE_CONVENTIONS = {
+    "roc_auc.macro": "the mean of the per-class ROC AUCs, over the classes where it is "
+                     "defined (scikit-learn's roc_auc_score(average='macro'))",
+    "roc_auc.macro_interpolated": "the area under the macro-average ROC curve: each class' "
+                                  "TPR interpolated on the union of all classes' FPRs, "
+                                  "averaged (scikit-learn's multiclass ROC example)",
+    "roc_auc.micro": "the ROC AUC of every (sample, class) cell pooled",
+    "roc_auc.weighted": "the per-class ROC AUCs averaged with weights = support",
+}
 DEFAULT_PLOT_POINTS = 2000
 MIN_PLOT_POINTS = 64
 MACRO_GRID_POINTS = 1001
@@ -90,6 +101,15 @@ class PlotCurve:
 
 
 @dataclass(frozen=True, eq=False)
+class MacroCurve:
+    """An averaged ROC curve (FPR grid, mean TPR) and the area under it."""
+
+    fpr: np.ndarray
+    tpr: np.ndarray
+    area: float
+
+
+@dataclass(frozen=True, eq=False)
 class CurveSet:
     """Per-class curves of one Predictions; build it with :func:`compute_curves`."""
 
@@ -129,6 +149,33 @@ class CurveSet:
         tpr = tp / summary.support if summary.support else np.full(tp.shape, np.nan)
         return fpr, tpr, np.r_[np.inf, thresholds]
 
+    def roc_corners(self, c: int) -> tuple[np.ndarray, np.ndarray]:
+        """(fpr, tpr) at the corners of the exact curve: ``roc_curve``'s default
+        ``drop_intermediate=True`` points (collinear points dropped)."""
+        _, tp, fp = self.confusion_at_thresholds(c)
+        if tp.size > 2:
+            keep = np.flatnonzero(np.r_[True, np.logical_or(np.diff(fp, 2), np.diff(tp, 2)), True])
+            tp, fp = tp[keep], fp[keep]
+        summary = self.classes[c]
+        return np.r_[0, fp] / summary.n_negatives, np.r_[0, tp] / summary.support
+
+    @cached_property
+    def macro_roc_interpolated(self) -> MacroCurve | None:
+        """The macro-average ROC curve as users compute it (scikit-learn's example): each
+        defined class' TPR interpolated on the union of every class' FPRs, averaged, and the
+        trapezoidal area under it. It differs a little from ``roc_auc.macro``, the mean of
+        the per-class AUCs (scikit-learn's ``roc_auc_score(average="macro")``)."""
+        defined = [c for c, s in enumerate(self.classes) if s.roc_auc is not None]
+        if len(self.names) < 2 or not defined:
+            return None
+        corners = [self.roc_corners(c) for c in defined]
+        grid = np.unique(np.concatenate([fpr for fpr, _ in corners]))
+        tpr = np.zeros_like(grid)
+        for fpr, t in corners:
+            tpr += np.interp(grid, fpr, t)
+        tpr /= len(corners)
+        return MacroCurve(grid, tpr, float(np.trapezoid(tpr, grid)))
+
     def precision_recall_curve(self, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(precision, recall, thresholds ascending) as ``precision_recall_curve``."""
         thresholds, tp, fp = self.confusion_at_thresholds(c)
@@ -139,7 +186,9 @@ class CurveSet:
 
     def counts_at(self, thresholds) -> Counts:
         """TP, FP, FN, TN of every class at per-class thresholds (a scalar applies to all):
-        two binary searches per class, whatever the number of samples."""
+        two binary searches per class, whatever the number of samples. A NaN threshold (a
+        decision rule with none for that class, ``Decision.class_thresholds()``) counts no
+        sample as positive and stays NaN in the result."""
         t = np.asarray(thresholds, dtype=np.float64)
         if t.size not in (1, len(self.names)) or t.ndim > 1:
             raise InputError(
@@ -149,7 +198,7 @@ class CurveSet:
         tp = np.empty(len(self.names), dtype=np.int64)
         fp = np.empty_like(tp)
         for c, (pos, neg) in enumerate(zip(self._positives, self._negatives)):
-            key = threshold_in_dtype(t[c], pos.dtype)
+            key = threshold_in_dtype(t[c] if t[c] == t[c] else np.inf, pos.dtype)
             tp[c] = pos.size - np.searchsorted(pos, key, side="left")
             fp[c] = neg.size - np.searchsorted(neg, key, side="left")
         support = np.array([s.support for s in self.classes], dtype=np.int64)
@@ -158,15 +207,21 @@ class CurveSet:
 
     def to_dict(self) -> dict:
         multiclass = self.task == "multiclass"
-        return {
+        roc_auc = self.roc_auc.to_dict(ovo=multiclass)
+        out = {
             "task": self.task,
             "score_kind": self.score_kind,
             "n_samples": self.n_samples,
             "classes": list(self.class_names),
             "per_class": {s.name: s.to_dict() for s in self.classes},
-            "roc_auc": self.roc_auc.to_dict(ovo=multiclass),
+            "roc_auc": roc_auc,
             "average_precision": self.average_precision.to_dict(),
         }
+        if len(self.names) > 1:
+            curve = self.macro_roc_interpolated
+            roc_auc["macro_interpolated"] = None if curve is None else curve.area
+            out["conventions"] = AVERAGE_CONVENTIONS
+        return out
 
 
 def compute_curves(

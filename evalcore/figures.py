@@ -92,13 +92,17 @@ def roc_figure(
     *,
     classes: Sequence[int] | None = None,
     counts: Counts | None = None,
+    decision: Counts | None = None,
+    decision_name: str = "decision",
     show_micro: bool = True,
     show_macro: bool = True,
     extra: Sequence[tuple[str, CurveSet]] = (),
 ) -> go.Figure:
     """One-vs-rest ROC curves of ``classes`` (default all), the chance diagonal, the micro and
-    macro averages, ``extra`` CurveSets (e.g. other splits) dashed in the same colours, and the
-    operating point of each shown class at ``counts`` (FPR, TPR)."""
+    macro averages, ``extra`` CurveSets (e.g. other splits) dashed in the same colours, and two
+    markers per shown class: the one-vs-rest point at its threshold (``counts``, e.g.
+    ``CurveSet.counts_at``; classes whose threshold is NaN get none) and the decision's own
+    (FPR, TPR) of the class (``decision``: ``Confusion.counts``)."""
     shown = _shown(curves, classes)
     _check_extra(curves, extra)
     logit = _logit_scale(curves)
@@ -125,15 +129,13 @@ def roc_figure(
         grid, tpr = curves.macro_roc
         data.append(_scatter(
             x=grid.astype(np.float32), y=tpr.astype(np.float32), mode="lines",
-            name=f"macro-average (AUC {_fmt(curves.roc_auc.macro)})", legendgroup="macro",
+            name=f"macro-average (mean AUC {_fmt(curves.roc_auc.macro)}, area "
+                 f"{_fmt(_macro_area(curves))})", legendgroup="macro",
             line=dict(color=_AVERAGE, width=2.5, dash="dash"),
             hovertemplate="<b>macro-average</b><br>FPR %{x:.3f} · mean TPR %{y:.3f}"
                           "<extra></extra>",
         ))
-    if counts is not None:
-        rows = _counts_rows(curves, counts)[shown]
-        data.append(_operating_points(curves, counts, shown, rows,
-                                      counts.fpr[rows], counts.recall[rows], "FPR", "TPR"))
+    data += _markers(curves, shown, counts, decision, decision_name, roc=True)
     fig = _figure(data, _layout())
     _unit_square(fig, "False positive rate", "True positive rate")
     return fig
@@ -144,6 +146,8 @@ def pr_figure(
     *,
     classes: Sequence[int] | None = None,
     counts: Counts | None = None,
+    decision: Counts | None = None,
+    decision_name: str = "decision",
     show_micro: bool = True,
     show_baseline: bool = True,
     show_iso_f1: bool = True,
@@ -151,8 +155,8 @@ def pr_figure(
 ) -> go.Figure:
     """Precision-recall curves of ``classes`` (default all) as steps, each class' baseline
     (its prevalence, dotted), iso-F1 curves, the micro average, ``extra`` CurveSets dashed, and
-    the operating point of each shown class at ``counts`` (recall, precision). There is no
-    macro PR curve; the macro AP is ``curves.average_precision.macro``."""
+    the two markers of :func:`roc_figure` at (recall, precision). There is no macro PR curve;
+    the macro AP is ``curves.average_precision.macro``."""
     shown = _shown(curves, classes)
     _check_extra(curves, extra)
     logit = _logit_scale(curves)
@@ -181,10 +185,7 @@ def pr_figure(
     if show_micro and len(curves.names) > 1 and curves.micro_plot is not None:
         name = f"micro-average (AP {_fmt(curves.average_precision.micro)})"
         data.append(_pr_trace(curves.micro_plot, "micro", name, "micro-average", logit))
-    if counts is not None:
-        rows = _counts_rows(curves, counts)[shown]
-        data.append(_operating_points(curves, counts, shown, rows, counts.recall[rows],
-                                      counts.precision[rows], "recall", "precision"))
+    data += _markers(curves, shown, counts, decision, decision_name, roc=False)
     fig = _figure(data, _layout())
     _unit_square(fig, "Recall (true positive rate)", "Precision")
     if show_iso_f1:
@@ -256,27 +257,61 @@ def _hover(label: str, x: str, y: str, logit: bool) -> str:
     )
 
 
-def _operating_points(curves: CurveSet, counts: Counts, shown: np.ndarray, rows: np.ndarray,
-                      x: np.ndarray, y: np.ndarray, x_name: str, y_name: str) -> dict:
-    """One marker per shown class at the counts' (x, y); customdata as the curves'
+#: ``meta`` of the two marker traces of a ROC or PR figure
+ONE_VS_REST_MARKERS = "one-vs-rest"
+DECISION_MARKERS = "decision"
+_MARKER_STYLE = {  # meta -> (legend name, symbol, size)
+    ONE_VS_REST_MARKERS: ("one-vs-rest at its threshold", "circle-open", 13),
+    DECISION_MARKERS: ("the decision's own ({})", "diamond", 12),
+}
+
+
+def _markers(curves: CurveSet, shown: np.ndarray, counts: Counts | None,
+             decision: Counts | None, decision_name: str, *, roc: bool) -> list[dict]:
+    """The marker traces of a ROC (roc=True) or PR figure: one-vs-rest at each class'
+    threshold, and the decision's own point."""
+    out = []
+    for meta, source in ((ONE_VS_REST_MARKERS, counts), (DECISION_MARKERS, decision)):
+        if source is not None:
+            out.append(_operating_points(curves, source, shown, roc, meta, decision_name))
+    return out
+
+
+def _operating_points(curves: CurveSet, counts: Counts, shown: np.ndarray, roc: bool,
+                      meta: str, decision_name: str) -> dict:
+    """One marker per shown class at the counts' (FPR, TPR) or (recall, precision); a class
+    without a threshold (NaN) has no one-vs-rest marker. customdata as the curves'
     (threshold NaN where the counts come from a rule without one), class index last."""
+    rows = _counts_rows(curves, counts)[shown]
     t = (np.full(rows.size, np.nan) if counts.thresholds is None
          else np.asarray(counts.thresholds, dtype=np.float64)[rows])
+    keep = np.ones(rows.size, dtype=bool)
+    if meta == ONE_VS_REST_MARKERS and counts.thresholds is not None:
+        keep = np.isfinite(t)
+    shown, rows, t = shown[keep], rows[keep], t[keep]
+    x = (counts.fpr if roc else counts.recall)[rows]
+    y = (counts.recall if roc else counts.precision)[rows]
+    x_name, y_name = ("FPR", "TPR") if roc else ("recall", "precision")
     tp, fp, fn, tn = (np.asarray(a, dtype=np.float64)[rows]
                       for a in (counts.tp, counts.fp, counts.fn, counts.tn))
+    label, symbol, size = _MARKER_STYLE[meta]
+    label = label.format(_esc(decision_name))
+    where = [f"one-vs-rest at threshold {format(v, '.6g')}" if meta == ONE_VS_REST_MARKERS
+             else f"the decision ({_esc(decision_name)})" for v in t]
     text = [
-        f"<b>{_esc(curves.names[c])}</b> at "
-        f"{'threshold ' + format(t[i], '.6g') if np.isfinite(t[i]) else 'the decision'}<br>"
+        f"<b>{_esc(curves.names[c])}</b>: {where[i]}<br>"
         f"{x_name} {_fmt(x[i])} · {y_name} {_fmt(y[i])}<br>"
         f"TP {int(tp[i]):,} · FP {int(fp[i]):,}<br>FN {int(fn[i]):,} · TN {int(tn[i]):,}"
         for i, c in enumerate(shown)
     ]
+    colors = [class_color(c) for c in shown]
     return _scatter(
         x=np.asarray(x, dtype=np.float64), y=np.asarray(y, dtype=np.float64),
         customdata=np.column_stack([t, tp, fp, fn, tn, shown.astype(np.float64)]),
-        mode="markers", name="operating points", legendgroup="operating points",
-        marker=dict(size=12, color=[class_color(c) for c in shown], symbol="circle",
-                    line=dict(color="white", width=1.5)),
+        mode="markers", name=label, meta=meta, legendgroup=meta,
+        marker=dict(size=size, color=colors, symbol=symbol,
+                    line=dict(color=colors if meta == ONE_VS_REST_MARKERS else "white",
+                              width=2.5 if meta == ONE_VS_REST_MARKERS else 1.5)),
         unselected=dict(marker=dict(opacity=1)),  # stay visible while a curve point is selected
         hovertext=text, hovertemplate="%{hovertext}<extra></extra>",
     )
@@ -617,6 +652,11 @@ def _logit(p: np.ndarray) -> np.ndarray:
         return np.log(p) - np.log1p(-np.minimum(p, 1.0))
 
 
+def _macro_area(curves: CurveSet) -> float | None:
+    curve = curves.macro_roc_interpolated
+    return None if curve is None else curve.area
+
+
 def _auc_name(curves: CurveSet, c: int) -> str:
     return f"{_esc(curves.names[c])} (AUC {_fmt(curves.classes[c].roc_auc)})"
 
@@ -637,22 +677,25 @@ def _esc(text: str) -> str:
 # live updates: move what a threshold changes, keep the curves
 
 
-def move_operating_points(fig: go.Figure, curves: CurveSet, counts: Counts) -> go.Figure:
-    """Move the operating-point markers of a :func:`roc_figure` or :func:`pr_figure` to
-    ``counts`` in place (the curves stay: a slider move re-validates a few points, not the
-    curves). The figure's kind is told by its x axis title."""
-    index = next((i for i, t in enumerate(fig.data) if t.name == "operating points"), None)
-    if index is None:
-        return fig
-    shown = np.asarray(fig.data[index].customdata, dtype=np.float64)[:, -1].astype(np.int64)
-    rows = _counts_rows(curves, counts)[shown]
+def move_operating_points(fig: go.Figure, curves: CurveSet, counts: Counts | None,
+                          decision: Counts | None = None, decision_name: str = "decision",
+                          *, classes: Sequence[int] | None = None) -> go.Figure:
+    """Move the markers of a :func:`roc_figure` or :func:`pr_figure` in place: the one-vs-rest
+    ones to ``counts`` and the decision's to ``decision`` (the curves stay: a slider move
+    re-validates a few points, not the curves). ``classes``: the classes the figure shows
+    (default: those its markers were drawn for). The kind is told by the x axis title."""
     roc = fig.layout.xaxis.title.text == "False positive rate"
-    x = counts.fpr[rows] if roc else counts.recall[rows]
-    y = counts.recall[rows] if roc else counts.precision[rows]
-    names = ("FPR", "TPR") if roc else ("recall", "precision")
-    new = _operating_points(curves, counts, shown, rows, x, y, *names)
-    fig.data[index].update(x=new["x"], y=new["y"], customdata=new["customdata"],
-                           hovertext=new["hovertext"])
+    for meta, source in ((ONE_VS_REST_MARKERS, counts), (DECISION_MARKERS, decision)):
+        index = next((i for i, t in enumerate(fig.data) if t.meta == meta), None)
+        if index is None or source is None:
+            continue
+        shown = np.asarray(classes if classes is not None else np.asarray(
+            fig.data[index].customdata, dtype=np.float64)[:, -1], dtype=np.int64).reshape(-1)
+        new = _operating_points(curves, source, shown, roc, meta, decision_name)
+        fig.data[index].update(x=new["x"], y=new["y"], customdata=new["customdata"],
+                               hovertext=new["hovertext"], name=new["name"],
+                               marker=dict(color=new["marker"]["color"],
+                                           line=new["marker"]["line"]))
     return fig
 
 

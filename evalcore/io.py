@@ -405,7 +405,8 @@ def table_predictions(
     except InputError as error:
         raise InputError(f"{name}: {error}") from None
     group_values = {g: _group_column(frame, c, name, where) for g, c in groups.items()}
-    predictions = replace(predictions, split=group_values.get("split"), model=group_values.get("model"))
+    predictions = replace(predictions, split=group_values.get("split"),
+                          model=group_values.get("model"), ids=group_values.get("id"))
     layout = Layout(
         file=name,
         format=fmt,

@@ -40,6 +40,7 @@ class Predictions:
     notes: tuple[str, ...] = field(default=())
     split: np.ndarray | None = None
     model: np.ndarray | None = None
+    ids: np.ndarray | None = None  # the file's id column, carried to per-row outputs
 
     @property
     def n_samples(self) -> int:
@@ -99,6 +100,7 @@ class Predictions:
             scores=np.ascontiguousarray(self.scores[keep]),
             split=None if self.split is None else self.split[keep],
             model=None if self.model is None else self.model[keep],
+            ids=None if self.ids is None else self.ids[keep],
         )
 
     def positives(self, curve: int) -> np.ndarray:

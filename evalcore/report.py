@@ -73,17 +73,19 @@ def render_report(
     from evalcore import figures
 
     p = predictions
-    counts = curves.counts_at(_thresholds(curves, decision))
+    counts = curves.counts_at(decision.decision.class_thresholds())
     shown = list(range(min(len(curves.names), 20)))
+    markers = dict(counts=counts, decision=decision.counts, decision_name=decision.rule)
     parts = [
         f"<h1>evalcore report</h1><p class=muted>{html.escape(_now())}</p>",
         "<h2>Data</h2>", _provenance_table(provenance, p),
         "<h2>Per class</h2>", _class_table(curves, decision, intervals),
         "<h2>Curves</h2><div class=row>",
-        _figure_div(figures.roc_figure(curves, classes=shown, counts=counts)),
-        _figure_div(figures.pr_figure(curves, classes=shown, counts=counts)),
+        _figure_div(figures.roc_figure(curves, classes=shown, **markers)),
+        _figure_div(figures.pr_figure(curves, classes=shown, **markers)),
         "</div>",
-        f"<h2>Decision: {html.escape(decision.rule)}</h2>", _decision_text(decision),
+        f"<h2>Decision: {html.escape(decision.decision.describe())}</h2>",
+        _decision_text(decision),
     ]
     if decision.matrix is not None:
         parts.append(_matrix_table(decision))
@@ -104,11 +106,6 @@ def render_report(
 {body}
 </body></html>
 """
-
-
-def _thresholds(curves: CurveSet, decision: Confusion) -> np.ndarray:
-    t = np.array([decision.thresholds.get(n, np.nan) for n in curves.names], dtype=np.float64)
-    return np.where(np.isnan(t), 0.5, t)
 
 
 def _figure_div(fig) -> str:
@@ -143,12 +140,12 @@ def _class_table(curves: CurveSet, decision: Confusion, intervals: dict | None) 
             f"<td>{_num(counts.recall[i])}</td><td>{_num(counts.f1[i])}</td></tr>"
         )
     if len(curves.names) > 1:
-        for avg in ("micro", "macro", "weighted"):
+        for avg, rates in counts.averages().items():
             rows.append(
                 f"<tr class=avg><td>{avg}</td><td></td><td></td>"
                 f"<td>{_num(getattr(curves.roc_auc, avg))}</td>"
                 f"<td>{_num(getattr(curves.average_precision, avg))}</td>"
-                "<td></td><td></td><td></td></tr>"
+                + "".join(f"<td>{_num(v)}</td>" for v in rates) + "</tr>"
             )
     return f"<table>{head}{''.join(rows)}</table>"
 

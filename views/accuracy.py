@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state, thresholds
+from dashboard import widgets
 from dashboard.widgets import current, global_slider
 from evalcore.decisions import accuracy_variants
 from evalcore.predictions import logit
@@ -76,38 +77,69 @@ rules that do (abstain, per-class).
     )
 
 st.subheader("Why is ROC AUC near 1 while precision is only ~0.9?")
-st.markdown(
-    """
-Each one-vs-rest curve sets one class against all the others, so **negatives outnumber
-positives** (about K - 1 to 1 for K balanced classes). The ROC curve divides false positives
-by the number of negatives, so a small false-positive *rate* can still be many false positives,
-and precision = TP / (TP + FP) feels every one of them. The precision-recall curve and its
-baseline (the prevalence) show it; the table below counts it at the current thresholds.
+decision = thresholds.confusion(data)
+own = decision.counts
+one = thresholds.one_vs_rest(data)
+curves = data.curves
+unit = "label" if p.task == "multilabel" else "class"
+ratios = np.array([s.n_negatives / s.support if s.support else np.nan for s in curves.classes])
+if p.task == "multilabel":
+    st.markdown(
+        f"""
+Each label's ROC curve sets the samples that have the label against those that do not. The
+ROC curve divides false positives by the number of negatives and precision = TP / (TP + FP)
+does not, so the more negatives a label has, the more a small false-positive *rate* costs in
+precision. Here the labels have between {np.nanmin(ratios):.2f} and {np.nanmax(ratios):.2f}
+negatives per positive. The table counts each label under the current thresholds.
 """
-)
-counts = data.curves.counts_at(thresholds.thresholds(data))
-table = pd.DataFrame({
-    "class": data.curves.names,
-    "positives": [s.support for s in data.curves.classes],
-    "negatives": [s.n_negatives for s in data.curves.classes],
-    "negatives per positive": [s.n_negatives / s.support if s.support else np.nan
-                               for s in data.curves.classes],
-    "ROC AUC": [s.roc_auc for s in data.curves.classes],
-    "threshold": counts.thresholds,
-    "FPR": counts.fpr,
-    "false positives": counts.fp,
-    "precision": counts.precision,
-    "recall": counts.recall,
-})
-st.dataframe(table, hide_index=True, key="accuracy.balance", column_config={
+    )
+else:
+    st.markdown(
+        f"""
+Each one-vs-rest curve sets one class against all the others, so **negatives outnumber
+positives**: here {np.nanmin(ratios):.1f} to {np.nanmax(ratios):.1f} negatives per positive
+(about K - 1 = {len(p.class_names) - 1} for balanced classes). The ROC curve divides false
+positives by the number of negatives, so a small false-positive *rate* can still be many false
+positives, and precision = TP / (TP + FP) feels every one of them. The table counts it for the
+decision you deploy ({decision.decision.describe()}): its recall and precision are those of the
+confusion matrix, and its (FPR, recall) is a point near the top-left corner of the class' ROC
+curve, where an AUC near 1 lives.
+"""
+    )
+table = {
+    unit: curves.names,
+    "positives": [s.support for s in curves.classes],
+    "negatives": [s.n_negatives for s in curves.classes],
+    "negatives per positive": ratios,
+    "ROC AUC": [s.roc_auc for s in curves.classes],
+    f"FPR ({decision.rule})": own.fpr,
+    f"false positives ({decision.rule})": own.fp,
+    f"precision ({decision.rule})": own.precision,
+    f"recall ({decision.rule})": own.recall,
+}
+has_thresholds = np.isfinite(one.thresholds).any()
+if has_thresholds and p.task == "multiclass":
+    table.update({
+        "threshold": one.thresholds,
+        "one-vs-rest FPR": np.where(np.isfinite(one.thresholds), one.fpr, np.nan),
+        "one-vs-rest precision": np.where(np.isfinite(one.thresholds), one.precision, np.nan),
+        "one-vs-rest recall": np.where(np.isfinite(one.thresholds), one.recall, np.nan),
+    })
+elif has_thresholds:
+    table["threshold"] = one.thresholds
+frame = pd.DataFrame(table)
+st.dataframe(frame, hide_index=True, key="accuracy.balance", column_config={
     c: st.column_config.NumberColumn(format="%.4f")
-    for c in ("ROC AUC", "threshold", "FPR", "precision", "recall", "negatives per positive")
+    for c in frame.columns if frame[c].dtype.kind == "f" and "false positives" not in c
 })
-worst = int(np.nanargmax(np.where(np.isfinite(counts.fpr), counts.fp, -1)))
-s = data.curves.classes[worst]
+fp = np.where(np.isfinite(own.fpr), own.fp, -1)
+worst = int(np.argmax(fp))
+s = curves.classes[worst]
 st.caption(
-    f"For example {s.name!r}: an FPR of {counts.fpr[worst]:.4f} is {int(counts.fp[worst])} false "
-    f"positives among {s.n_negatives} negatives, against {int(counts.tp[worst])} true positives "
-    f"of {s.support}: precision {counts.precision[worst]:.3f}. (These are one-vs-rest counts at "
-    "each class' threshold, not the argmax decision.)"
+    f"For example {s.name!r} under {decision.rule}: an FPR of {widgets.fmt(own.fpr[worst], 4)} is "
+    f"{int(own.fp[worst])} false positives among {s.n_negatives} negatives, against "
+    f"{int(own.tp[worst])} true positives of {s.support}: precision "
+    f"{widgets.fmt(own.precision[worst])}, recall {widgets.fmt(own.recall[worst])}."
+    + (" The one-vs-rest columns count the curve alone at each class' threshold, before the "
+       "rule weighs the other classes." if has_thresholds and p.task == "multiclass" else "")
 )

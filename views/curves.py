@@ -30,23 +30,28 @@ overlay = options[2].checkbox(
 extra = split_curves(data) if overlay and data.split is not None else []
 classes = [names.index(c) for c in shown]
 t = thresholds.thresholds(data)
-counts = data.curves.counts_at(t)
+counts = thresholds.one_vs_rest(data)
+decision = thresholds.confusion(data)
+rule = decision.rule
 
 left, right = st.columns(2)
 with left:
     st.plotly_chart(
-        figures.roc_figure(data.curves, classes=classes, counts=counts, show_micro=show_micro,
-                           show_macro=show_macro, extra=extra),
+        figures.roc_figure(data.curves, classes=classes, counts=counts, decision=decision.counts,
+                           decision_name=rule, show_micro=show_micro, show_macro=show_macro,
+                           extra=extra),
         key="curves.roc",
     )
 with right:
     st.plotly_chart(
-        figures.pr_figure(data.curves, classes=classes, counts=counts, show_micro=show_micro,
-                          extra=extra),
+        figures.pr_figure(data.curves, classes=classes, counts=counts, decision=decision.counts,
+                          decision_name=rule, show_micro=show_micro, extra=extra),
         key="curves.pr",
     )
 st.caption(
-    "Markers: each class at its current threshold (set on the Thresholds page). Dotted lines "
+    f"Markers: rings are each class' one-vs-rest point at its threshold; diamonds are what the "
+    f"decision ({decision.decision.describe()}) does for the class, the confusion matrix's own "
+    "recall, FPR and precision (set on the Thresholds page). Dotted lines "
     "on the PR plot: each class' prevalence, the precision of a random ranking. Grey curves: "
     "iso-F1. Hover a curve for its threshold and TP/FP/FN/TN."
 )
@@ -54,6 +59,7 @@ st.caption(
 st.subheader("Score distributions")
 c = names.index(st.selectbox("Class", names, key="curves.dist_class"))
 st.plotly_chart(
-    figures.score_distribution_figure(data.predictions, c, threshold=float(t[c])),
+    figures.score_distribution_figure(data.predictions, c,
+                                      threshold=float(t[c]) if t[c] == t[c] else None),
     key="curves.dist",
 )

@@ -1,6 +1,5 @@
 """Overview: per-class ranking metrics and the current decision's precision/recall/F1."""
 
-import numpy as np
 import streamlit as st
 
 from dashboard import data as data_module
@@ -14,7 +13,7 @@ def _ci(low, high) -> str:
 
 data = current()
 p = data.predictions
-decision = thresholds.decision(data)
+decision = thresholds.confusion(data)
 
 st.title("Overview")
 st.caption(
@@ -23,7 +22,17 @@ st.caption(
     + (f" (converted with {p.conversion})" if p.conversion else "")
 )
 cols = st.columns(4)
-cols[0].metric("ROC AUC (macro)", _v if (_v := data.curves.roc_auc.macro) is None else f"{_v:.4f}")
+_area = data.curves.macro_roc_interpolated
+cols[0].metric(
+    "ROC AUC (macro)", _v if (_v := data.curves.roc_auc.macro) is None else f"{_v:.4f}",
+    help="The mean of the per-class ROC AUCs, as scikit-learn's roc_auc_score(average="
+         "'macro'). The area under the macro-average curve (each class' TPR interpolated on the "
+         "union of all FPRs, as scikit-learn's ROC example computes it) is "
+         + ("n/a" if _area is None else f"{_area.area:.4f}") + ".")
+if _area is not None:
+    st.caption(f"Macro ROC AUC {data.curves.roc_auc.macro:.4f} is the mean of the per-class "
+               f"AUCs; the area under the averaged ROC curve (TPR interpolated on the union of "
+               f"all FPRs) is {_area.area:.4f}.")
 cols[1].metric("AP (macro)", _v if (_v := data.curves.average_precision.macro) is None else f"{_v:.4f}")
 cols[2].metric(f"Accuracy ({decision.rule})", f"{decision.accuracy:.4f}")
 cols[3].metric("Coverage", f"{decision.coverage:.2%}",
@@ -32,7 +41,8 @@ cols[3].metric("Coverage", f"{decision.coverage:.2%}",
 st.subheader("Per class")
 st.caption(
     "ROC AUC and AP rank the scores and need no threshold; precision, recall and F1 are those "
-    f"of the current decision: rule **{decision.rule}** ({thresholds.RULE_HELP[decision.rule]})."
+    f"of the current decision: **{decision.decision.describe()}** "
+    f"({thresholds.RULE_HELP[decision.rule]})."
     " Change it on the Thresholds page."
 )
 table = metrics_table(data, decision)
@@ -43,9 +53,7 @@ if boot is not None and boot[0] == data.key:
     ap_ci = [boot[1]["per_class"].get(n, {}).get("average_precision_ci") for n in data.curves.names]
     table.insert(6, "AP 95% CI", [_ci(*(c or (None, None))) for c in ap_ci]
                  + [""] * (len(table) - len(ap_ci)))
-    current_at = (st.session_state[state.GLOBAL] if decision.rule == "abstain"
-                  else thresholds.thresholds(data))
-    same = boot[1].get("decision") == (decision.rule, np.atleast_1d(current_at).tolist())
+    same = boot[1].get("decision") == decision.decision
     rates = boot[1].get("rates", {}) if same else {}  # computed for another decision
     for metric, column in (("precision", "precision"), ("recall", "recall"), ("f1", "F1")):
         cis = [_ci(*(rates.get(n, {}).get(f"{metric}_ci") or (None, None)))
@@ -83,10 +91,9 @@ if st.button("Bootstrap the other intervals", key="overview.bootstrap_button"):
                                                 text=f"Resampling: {done} / {total}")
 
     result = summary_intervals(data.predictions, data.curves, progress=progress(0.0))
-    rule = thresholds.rule()
-    at = st.session_state[state.GLOBAL] if rule == "abstain" else thresholds.thresholds(data)
-    result["rates"] = rate_intervals(data.predictions, rule, at, progress=progress(0.5))
-    result["decision"] = (rule, np.atleast_1d(at).tolist())
+    current = thresholds.decision()
+    result["rates"] = rate_intervals(data.predictions, current, progress=progress(0.5))
+    result["decision"] = current
     bar.empty()
     st.session_state[state.BOOTSTRAP] = (data.key, result)
     st.rerun()

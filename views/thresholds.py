@@ -1,24 +1,28 @@
-"""Thresholds: the decision rule, global and per-class thresholds, live confusion matrices."""
+"""Thresholds: the decision rule and its parameters, live confusion matrices, objectives and
+the optimiser; every number beside the decision is the decision's own."""
 
-import numpy as np
 import streamlit as st
 
-from dashboard import state, thresholds, widgets
+from dashboard import optimise_panel, state, thresholds, widgets
 from dashboard.data import Dataset
 from evalcore import figures
+from evalcore.deploy import predictions_table
 
 data = widgets.current()
 st.title("Thresholds")
 
 ARGMAX_NOTE = """
 **Thresholds and the argmax.** A softmax model deployed with `model.predict(x).argmax(1)`
-predicts the top class whatever its score: **a per-class threshold changes nothing** under
-`argmax`. The one-vs-rest ROC and PR curves answer another question for each class: "is this
-sample of class c?", asked at threshold t. Their thresholds act only under a rule that uses
-them: **abstain** (refuse to predict when the top score is below t: fewer, surer predictions)
-or **per-class** (a class may only be predicted when its score clears its own threshold; among
-those the highest wins; if none clears, abstain). What a threshold cannot do is make a
-lower-scoring class win over the top class.
+predicts the top class whatever its score: **a threshold changes nothing** under `argmax`.
+The one-vs-rest ROC and PR curves answer another question for each class ("is this sample
+of class c?", asked at threshold t); their thresholds act only under a rule that uses them:
+**abstain** (refuse when the top score is below t), **per-class** (a class may be predicted
+only when its score clears its own threshold; among those the highest wins, else abstain),
+**priority** (predict the first listed class whose score clears its threshold, else the
+argmax: the rule that cuts one class' false negatives), **weighted** (the argmax of w x
+score) or **cost** (the least expected cost). Every count on this page, and each curve's
+diamond marker, is what the chosen rule does; the ring marker is the one-vs-rest point of
+the curve at the class' threshold.
 """
 
 
@@ -39,8 +43,10 @@ def _pick_from_chart(chart_key: str, fig) -> None:
     """on_select of a curve: set that class' threshold to the clicked point's."""
     event = st.session_state.get(chart_key) or {}
     points = event.get("selection", {}).get("points", [])
+    if thresholds.rule() not in ("abstain", "per-class", "priority", "multilabel", "binary"):
+        return
     for c, t in figures.selected_thresholds(fig, points):
-        if np.isfinite(t):
+        if t == t and t != float("inf"):
             thresholds.set_class_threshold(data, c, t)
             return
 
@@ -50,47 +56,74 @@ def _clickable(fig, key: str) -> None:
                     selection_mode="points")
 
 
-@st.fragment
-def live(data: Dataset) -> None:
-    p = data.predictions
-    rule = widgets.rule_selector(data)
+def _controls(data: Dataset, rule: str) -> int:
+    """The controls of the rule's parameters; the tuned class."""
     names = data.curves.names
     c = names.index(st.session_state[state.CLASS]) if st.session_state.get(state.CLASS) in names else 0
     if rule == "argmax":
         st.info("argmax uses no threshold: the matrix below is what the deployed model does. "
-                "Choose abstain or per-class to act on thresholds.", icon=":material/info:")
-    else:
+                "Choose abstain, per-class, priority, weighted or cost to act on the scores.",
+                icon=":material/info:")
+    elif rule in ("abstain", "binary"):
+        widgets.global_slider(data, "Threshold")
+    elif rule in ("per-class", "multilabel"):
         cols = st.columns(2)
         with cols[0]:
-            widgets.global_slider(data, "Threshold" if rule in ("abstain", "binary")
-                                  else "Threshold (all classes)")
-        if thresholds.uses_class_thresholds(rule) and p.task != "binary":
-            with cols[1]:
-                c = widgets.class_selector(data)
-                widgets.class_slider(data, c)
-                overrides = st.session_state.get(state.PER_CLASS, {})
-                if overrides:
-                    st.caption("Own thresholds: " + ", ".join(
-                        f"{n} {thresholds.describe(data, t)}" for n, t in overrides.items()))
-                    st.button("Reset every class to the global threshold",
-                              on_click=widgets.reset_class_thresholds, key="thr.reset")
-        if thresholds.uses_class_thresholds(rule):
-            with st.expander("Set a threshold from an objective", expanded=False):
-                widgets.objective_controls(data, c)
+            widgets.global_slider(data)
+        with cols[1]:
+            c = widgets.class_selector(data)
+            widgets.class_slider(data, c)
+        t = thresholds.thresholds(data)
+        own = [(n, v) for n, v in zip(names, t) if v != st.session_state[state.GLOBAL]]
+        if own:
+            st.caption("Own thresholds: " + ", ".join(
+                f"{n} {thresholds.describe(data, v)}" for n, v in own))
+    elif rule == "priority":
+        cols = st.columns(2)
+        with cols[0]:
+            widgets.priority_editor(data)
+        with cols[1]:
+            c = widgets.class_selector(data, "Class (moving its slider lists it first)")
+            widgets.class_slider(data, c)
+        st.caption(f"Decision: {thresholds.decision().describe()}")
+    elif rule == "weighted":
+        c = widgets.class_selector(data)
+        widgets.weight_editor(data, c)
+    else:
+        with st.expander("Cost matrix (rows: true class, columns: predicted)", expanded=True):
+            widgets.cost_editor(data)
+    if rule not in ("argmax", "cost"):
+        with st.expander("Set a threshold from an objective", expanded=False):
+            widgets.objective_controls(data, c)
+    if rule not in ("argmax", "cost"):
+        with st.expander("Optimise every class", expanded=False):
+            optimise_panel.panel(data)
+    tuned = st.session_state.get(state.TUNED)
+    if tuned:
+        st.info(optimise_panel.provenance(data, tuned), icon=":material/science:")
+    return c
 
-    decision = thresholds.decision(data)
+
+@st.fragment
+def live(data: Dataset) -> None:
+    p = data.predictions
+    thresholds.apply_pending()
+    rule = widgets.rule_selector(data)
+    c = _controls(data, rule)
+
+    decision = thresholds.confusion(data)
     thresholds.sync_url(data)
-    t = thresholds.thresholds(data)
-    counts = data.curves.counts_at(t)
+    one_vs_rest = thresholds.one_vs_rest(data)
 
     m = st.columns(4)
     m[0].metric("Accuracy", f"{decision.accuracy:.4f}",
                 help="Abstained samples count as wrong.")
     m[1].metric("Coverage", f"{decision.coverage:.2%}")
-    m[2].metric("Accuracy on covered", "n/a" if decision.covered_accuracy is None
-                else f"{decision.covered_accuracy:.4f}")
+    m[2].metric("Accuracy on covered", widgets.fmt(decision.covered_accuracy, 4))
     if decision.multilabel is not None:
-        m[3].metric("Subset accuracy", f"{decision.multilabel.subset_accuracy:.4f}")
+        m[2].metric("Subset accuracy", f"{decision.multilabel.subset_accuracy:.4f}")
+        m[3].metric("Hamming loss", f"{decision.multilabel.hamming_loss:.4f}",
+                    help="The share of (sample, label) cells that are wrong.")
 
     if decision.matrix is not None:
         st.subheader("Confusion matrix")
@@ -107,49 +140,70 @@ def live(data: Dataset) -> None:
                 key="thr.heatmap")
 
     name = data.curves.names[c]
-    st.caption(f"Curves of {name} at its threshold {thresholds.describe(data, float(t[c]))}. "
-               "Click a point on a curve to set the threshold to it.")
+    t = thresholds.thresholds(data)
+    where = ("no threshold under this rule" if t[c] != t[c]
+             else f"threshold {thresholds.describe(data, float(t[c]))}")
+    st.caption(f"Curves of {name} ({where}). Ring: the one-vs-rest point at the threshold; "
+               f"diamond: what the {rule} rule does for {name} (the matrix's own recall and "
+               "precision). Click a point on a curve to set the threshold to it.")
     left, right = st.columns(2)
-    with left:
-        _clickable(_live_figure(
-            "roc", data, c,
-            lambda: figures.roc_figure(data.curves, classes=[c], counts=counts,
-                                       show_micro=False, show_macro=False),
-            lambda fig: figures.move_operating_points(fig, data.curves, counts)), "thr.roc")
-    with right:
-        _clickable(_live_figure(
-            "pr", data, c,
-            lambda: figures.pr_figure(data.curves, classes=[c], counts=counts, show_micro=False),
-            lambda fig: figures.move_operating_points(fig, data.curves, counts)), "thr.pr")
+    for column, kind, build in (
+        (left, "roc", figures.roc_figure), (right, "pr", figures.pr_figure),
+    ):
+        with column:
+            def make(build=build):
+                extra = dict(show_micro=False)
+                if build is figures.roc_figure:
+                    extra["show_macro"] = False
+                return build(data.curves, classes=[c], counts=one_vs_rest,
+                             decision=decision.counts, decision_name=rule, **extra)
+
+            def move(fig):
+                figures.move_operating_points(fig, data.curves, one_vs_rest, decision.counts,
+                                              rule, classes=[c])
+
+            _clickable(_live_figure(kind, data, c, make, move), f"thr.{kind}")
 
     st.subheader("Per class" if p.task != "multilabel" else "Per label")
-    names = list(decision.counts.names)
-    frame = decision.counts
+    st.caption(f"Counts of the {rule} rule (the matrix above), not of the one-vs-rest curves.")
     with st.container(key="class-metrics"):
-        st.table(_metrics_frame(frame))
+        st.table(_metrics_frame(decision.counts))
     if p.task != "binary":
-        i = names.index(data.curves.names[c])
-        st.caption(f"One-vs-rest counts of {names[i]} under this rule:")
+        i = decision.counts.names.index(data.curves.names[c])
+        st.caption(f"Counts of {decision.counts.names[i]} under this rule:")
         with st.container(key="class-2x2"):
-            st.table(widgets.counts_2x2(frame, i))
+            st.table(widgets.counts_2x2(decision.counts, i))
     _export_import(data, decision)
-    st.subheader(f"Metrics against the threshold: {data.curves.names[c]}")
+    st.subheader(f"One-vs-rest metrics against the threshold: {data.curves.names[c]}")
+    st.caption("From the class' one-vs-rest curve: what the threshold does to \"is it "
+               f"{data.curves.names[c]}?\" alone, before the rule weighs the other classes.")
     st.plotly_chart(_live_figure(
         "metrics", data, c,
-        lambda: figures.threshold_metrics_figure(data.curves, c, threshold=float(t[c])),
-        lambda fig: figures.move_threshold_line(fig, float(t[c]))), key="thr.metrics")
+        lambda: figures.threshold_metrics_figure(data.curves, c, threshold=_finite(t[c])),
+        lambda fig: figures.move_threshold_line(fig, _finite(t[c]))), key="thr.metrics")
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if value == value else None
 
 
 def _export_import(data: Dataset, decision) -> None:
-    """Download the decision as a thresholds file that deploys; load one to restore a view."""
+    """Download the decision as a thresholds file that deploys and the per-row predictions;
+    load a thresholds file to restore a view."""
     with st.expander("Export or load thresholds"):
         st.download_button(
             "Download thresholds (JSON)", thresholds.spec(data, decision).to_json(),
             file_name="thresholds.json", mime="application/json", key="thr.download",
-            help="Rule, per-class thresholds (with logits where the scores were logits), class "
-                 "order and the metrics they gave here. Apply it with "
-                 "`evalcore confusion FILE --thresholds thresholds.json` or "
-                 "`evalcore.apply_thresholds(scores, spec)`.",
+            help="Rule, thresholds (with logits where the scores were logits), priority order, "
+                 "weights or costs, class order and the metrics they gave here. Apply it with "
+                 "`evalcore apply scores.csv --thresholds thresholds.json -o predictions.csv`.",
+        )
+        p, d = data.predictions, decision.decision
+        st.download_button(
+            "Per-row predictions (CSV)",
+            lambda: predictions_table(p, d, ids=p.ids).to_csv(index=False),
+            file_name="predictions.csv", mime="text/csv", key="thr.rows_csv",
+            help="One row per sample: id (when the file has one), true and predicted label, rule.",
         )
 
         def restore() -> None:

@@ -38,12 +38,35 @@ def test_the_slider_moves_the_binary_accuracy():
     assert values(at)[key] == pytest.approx(expected.binary_accuracy)
 
 
-def test_auc_versus_precision_table_counts_false_positives():
+def test_auc_versus_precision_table_counts_the_deployed_decision():
+    # the seed's question: a classification report of the argmax next to per-class AUCs
+    import numpy as np
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
     at = open_app("accuracy")
     frame = at.dataframe[1].value
-    curves_p = demos.load_demo("digits").select()
-    from evalcore import compute_curves
+    p = demos.load_demo("digits").select()
+    predicted = p.scores.argmax(axis=1)
+    precision, recall, _, _ = precision_recall_fscore_support(p.y_true, predicted,
+                                                              labels=range(10))
+    np.testing.assert_allclose(frame["precision (argmax)"], precision, rtol=1e-12)
+    np.testing.assert_allclose(frame["recall (argmax)"], recall, rtol=1e-12)
+    m = confusion_matrix(p.y_true, predicted)
+    assert frame["false positives (argmax)"].tolist() == (m.sum(axis=0) - np.diag(m)).tolist()
+    assert frame["negatives"].sum() == 9 * p.n_samples
+    assert "threshold" not in frame.columns  # argmax has none: no one-vs-rest column at 0.5
 
-    counts = compute_curves(curves_p).counts_at(0.5)
-    assert frame["false positives"].tolist() == counts.fp.tolist()
-    assert frame["negatives"].sum() == 9 * curves_p.n_samples
+
+def test_under_a_threshold_rule_the_one_vs_rest_columns_sit_beside_the_rules():
+    import numpy as np
+
+    from evalcore import compute_curves
+    from evalcore.decisions import confusion
+
+    at = open_app("accuracy", {"demo": "digits", "rule": "per-class", "t": "0.3"})
+    frame = at.dataframe[1].value
+    p = demos.load_demo("digits").select()
+    one = compute_curves(p).counts_at(0.3)
+    own = confusion(p, "per-class", 0.3).counts
+    np.testing.assert_allclose(frame["one-vs-rest recall"], one.recall, rtol=1e-12)
+    np.testing.assert_allclose(frame["recall (per-class)"], own.recall, rtol=1e-12)

@@ -58,7 +58,7 @@ def test_per_class_slider_sets_one_class_threshold():
     t = np.full(10, 0.5)
     t[3] = 0.85
     assert np.array_equal(matrix_on_page(at), confusion(DIGITS, "per-class", t).matrix)
-    assert at.session_state[state.PER_CLASS] == {"three": 0.85}
+    assert at.session_state[state.DECISION].thresholds == tuple(t)
 
 
 def test_query_parameters_restore_rule_and_thresholds():
@@ -83,7 +83,7 @@ def test_moving_a_slider_writes_the_url():
 
 
 def test_objective_button_sets_the_threshold_from_the_engine():
-    from evalcore import compute_curves
+    from evalcore.decisions import Decision
     from evalcore.operating import operating_point
 
     at = open_app("thresholds")
@@ -92,8 +92,94 @@ def test_objective_button_sets_the_threshold_from_the_engine():
     at.selectbox(key="thr.objective").set_value("f1").run()
     at.button(key="thr.objective_apply").click().run()
     assert_clean(at)
-    expected = operating_point(compute_curves(DIGITS), "eight", "f1").threshold
-    assert at.session_state[state.PER_CLASS]["eight"] == expected
+    expected = operating_point(DIGITS, "eight", "f1",
+                               decision=Decision.per_class(DIGITS.class_names, 0.5))
+    assert at.session_state[state.DECISION] == expected.decision
+    assert at.session_state[state.DECISION].thresholds[8] == expected.threshold
+
+
+def test_recall_objective_is_the_matrix_recall_under_priority():
+    at = open_app("thresholds")
+    at.radio(key=state.widget_key(state.RULE)).set_value("priority").run()
+    at.selectbox(key=state.widget_key(state.CLASS)).set_value("nine").run()
+    at.selectbox(key="thr.objective").set_value("recall").run()
+    at.number_input(key="thr.objective.recall").set_value(0.99).run()
+    at.button(key="thr.objective_apply").click().run()
+    assert_clean(at)
+    d = at.session_state[state.DECISION]
+    assert d.rule == "priority" and d.order[0] == 9
+    result = confusion(DIGITS, d)
+    assert np.array_equal(matrix_on_page(at), result.matrix)
+    recall = result.counts.row(9)["recall"]
+    assert recall >= 0.99
+    message = at.session_state[state.OBJECTIVE_MESSAGE]
+    assert f"recall {recall:.3f}" in message and "priority" in message
+
+
+def test_an_unreachable_goal_says_so_and_offers_the_priority_rule():
+    at = open_app("thresholds")
+    at.radio(key=state.widget_key(state.RULE)).set_value("abstain").run()
+    at.selectbox(key="thr.objective").set_value("recall").run()
+    at.number_input(key="thr.objective.recall").set_value(1.0).run()
+    at.button(key="thr.objective_apply").click().run()
+    assert_clean(at)
+    assert "priority rule" in at.session_state[state.OBJECTIVE_MESSAGE]
+    at.button(key="thr.use_suggestion").click().run()
+    assert_clean(at)
+    d = at.session_state[state.DECISION]
+    assert d.rule == "priority"
+    assert confusion(DIGITS, d).counts.row(0)["recall"] == 1.0
+
+
+def test_the_optimiser_sets_every_class_and_says_where_it_was_tuned():
+    at = open_app("thresholds")
+    at.radio(key=state.widget_key(state.RULE)).set_value("per-class").run()
+    at.button(key="thr.opt.run").click().run()
+    assert_clean(at)
+    d = at.session_state[state.DECISION]
+    from evalcore.optimise import optimise
+
+    tune = demos.load_demo("digits").select(split="validation")
+    expected = optimise(tune, confusion(DIGITS, "per-class", 0.5).decision, "macro-f1")
+    assert d == expected.decision
+    assert np.array_equal(matrix_on_page(at), confusion(DIGITS, d).matrix)
+    text = " ".join(i.value for i in at.info)
+    assert "split 'validation'" in text and "On the split shown ('test')" in text
+
+
+def test_weighted_and_cost_rules_count_like_the_engine():
+    from evalcore.decisions import Decision
+
+    at = open_app("thresholds")
+    at.radio(key=state.widget_key(state.RULE)).set_value("weighted").run()
+    at.selectbox(key=state.widget_key(state.CLASS)).set_value("one").run()
+    at.number_input(key=f"{state.WEIGHT}.one").set_value(3.0).run()
+    assert_clean(at)
+    w = np.ones(10)
+    w[1] = 3.0
+    assert np.array_equal(matrix_on_page(at),
+                          confusion(DIGITS, Decision.weighted(DIGITS.class_names, w)).matrix)
+    at.radio(key=state.widget_key(state.RULE)).set_value("cost").run()
+    at.selectbox(key="thr.cost_class").set_value("eight").run()
+    at.number_input(key="thr.cost_x").set_value(4.0).run()
+    at.button(key="thr.cost_missed").click().run()
+    assert_clean(at)
+    costs = 1 - np.eye(10)
+    costs[8, :] = 4.0
+    costs[8, 8] = 0.0
+    expected = confusion(DIGITS, Decision.cost(DIGITS.class_names, costs))
+    assert np.array_equal(matrix_on_page(at), expected.matrix)
+    assert dict(at.query_params)["rule"] == "cost"
+
+
+def test_a_priority_url_restores_the_decision():
+    at = open_app("thresholds", {"demo": "digits", "rule": "priority",
+                                 "ct": ["nine:0.05", "three:0.2"]})
+    d = at.session_state[state.DECISION]
+    assert d.rule == "priority" and d.order == (9, 3)
+    assert np.array_equal(matrix_on_page(at), confusion(DIGITS, d).matrix)
+    assert at.query_params.get_all("ct") == ["nine:0.05", "three:0.2"] if hasattr(
+        at.query_params, "get_all") else True
 
 
 def test_multilabel_shows_per_label_counts_and_no_matrix():

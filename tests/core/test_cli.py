@@ -29,7 +29,7 @@ from evalcore.operating import operating_point
 NAMES = ["cat", "dog", "eel"]
 SUMMARY_KEYS = {
     "task", "score_kind", "n_samples", "classes", "per_class", "roc_auc",
-    "average_precision", "accuracy",
+    "average_precision", "accuracy", "conventions",
 }
 PER_CLASS_SUMMARY_KEYS = {"roc_auc", "average_precision", "prevalence", "support"}
 CONFUSION_KEYS = {
@@ -110,7 +110,7 @@ def test_summary_json_contract_and_sklearn_values(capsys, files):
         )
         assert row["support"] == int(np.sum(y == c))
         assert row["prevalence"] == pytest.approx(np.mean(y == c), abs=1e-12)
-    assert set(out["roc_auc"]) == {"micro", "macro", "weighted", "ovo_macro"}
+    assert set(out["roc_auc"]) == {"micro", "macro", "weighted", "ovo_macro", "macro_interpolated"}
     assert set(out["average_precision"]) == {"micro", "macro", "weighted"}
     expected_roc = {
         "micro": roc_auc_score(onehot, s, average="micro"),

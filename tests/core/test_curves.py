@@ -703,3 +703,30 @@ def test_counts_at_with_the_wrong_number_of_thresholds_is_an_input_error():
     cs = compute_curves(p)
     with pytest.raises(InputError, match=rf"one threshold or {len(cs.names)} \(one per class\), got 2"):
         cs.counts_at([0.1, 0.2])
+
+
+# --------------------------------------------------------------------------- macro conventions
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_macro_interpolated_area_is_the_users_recipe(seed):
+    """The seed's recipe: roc_curve per class, union of all FPRs, np.interp, mean, auc."""
+    from sklearn.metrics import auc, roc_auc_score, roc_curve
+
+    rng = np.random.default_rng(seed)
+    n, k = 400, 4
+    y = rng.integers(0, k, n)
+    s = np.clip(rng.normal(0.3, 0.2, (n, k)) + 0.3 * np.eye(k)[y], 0, 1).round(2)  # ties
+    cs = compute_curves(Predictions.from_arrays(y, s, score_kind="probability"))
+    curves = [roc_curve(y == c, s[:, c]) for c in range(k)]
+    all_fpr = np.unique(np.concatenate([fpr for fpr, _, _ in curves]))
+    mean_tpr = np.mean([np.interp(all_fpr, fpr, tpr) for fpr, tpr, _ in curves], axis=0)
+    got = cs.macro_roc_interpolated
+    np.testing.assert_array_equal(got.fpr, all_fpr)
+    np.testing.assert_allclose(got.tpr, mean_tpr, rtol=0, atol=1e-15)
+    assert got.area == pytest.approx(auc(all_fpr, mean_tpr), abs=1e-15)
+    out = cs.to_dict()
+    assert out["roc_auc"]["macro_interpolated"] == got.area
+    assert out["roc_auc"]["macro"] == pytest.approx(
+        roc_auc_score(np.eye(k)[y], s, average="macro"), abs=1e-12)
+    assert "union of all classes' FPRs" in out["conventions"]["roc_auc.macro_interpolated"]

@@ -113,7 +113,7 @@ def test_roc_traces(name):
     assert chance.line.dash == "dash"
     has_averages = k > 1
     assert any(n.startswith("micro-average (AUC") for n in names) == has_averages
-    assert any(n.startswith("macro-average (AUC") for n in names) == has_averages
+    assert any(n.startswith("macro-average (mean AUC") for n in names) == has_averages
     assert fig.layout.xaxis.title.text == "False positive rate"
     assert fig.layout.yaxis.title.text == "True positive rate"
     assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.scaleratio == 1
@@ -193,7 +193,7 @@ def test_operating_points_equal_counts_at(name):
     roc = F.roc_figure(curves, counts=counts)
     pr = F.pr_figure(curves, counts=counts)
     for fig, xs, ys in ((roc, counts.fpr, counts.recall), (pr, counts.recall, counts.precision)):
-        markers = [tr for tr in fig.data if tr.name == "operating points"]
+        markers = [tr for tr in fig.data if tr.meta == F.ONE_VS_REST_MARKERS]
         assert len(markers) == 1
         m = markers[0]
         assert m.mode == "markers" and m.unselected.marker.opacity == 1
@@ -216,8 +216,8 @@ def test_operating_points_of_a_subset_and_of_a_binary_decision():
     p, curves = _demo("binary")
     decision = confusion(p, thresholds=0.4)
     assert decision.counts.names == curves.names
-    m = F.roc_figure(curves, counts=decision.counts).data[-1]
-    assert m.name == "operating points"
+    m = F.roc_figure(curves, decision=decision.counts, decision_name="binary").data[-1]
+    assert m.meta == F.DECISION_MARKERS and "binary" in m.name
     np.testing.assert_array_equal(np.asarray(m.x), decision.counts.fpr)
     np.testing.assert_array_equal(np.asarray(m.y), decision.counts.recall)
     np.testing.assert_array_equal(np.asarray(m.x), curves.counts_at(0.4).fpr)
@@ -497,3 +497,31 @@ def test_roc_figure_of_a_million_rows_by_ten_classes_is_small():
     size = len(_strict_json(fig).encode())
     assert sum(len(t.x) for t in fig.data) < 12 * DEFAULT_PLOT_POINTS
     assert size < 2_000_000
+
+
+def test_two_markers_one_vs_rest_at_the_threshold_and_the_decisions_own():
+    p, curves = _demo("digits")
+    argmax = confusion(p, "argmax")
+    fig = F.roc_figure(curves, counts=curves.counts_at(argmax.decision.class_thresholds()),
+                       decision=argmax.counts, decision_name="argmax")
+    ring = [t for t in fig.data if t.meta == F.ONE_VS_REST_MARKERS]
+    diamond = [t for t in fig.data if t.meta == F.DECISION_MARKERS]
+    # argmax has no threshold: no one-vs-rest marker; the decision's marker is the argmax
+    # point (the matrix's own FPR and recall), not the curve at t = 0.5
+    assert len(ring[0].x) == 0
+    np.testing.assert_array_equal(np.asarray(diamond[0].x), argmax.counts.fpr)
+    np.testing.assert_array_equal(np.asarray(diamond[0].y), argmax.counts.recall)
+    assert "argmax" in diamond[0].name and "one-vs-rest" in ring[0].name
+    at_half = curves.counts_at(0.5)
+    assert not np.array_equal(np.asarray(diamond[0].y), at_half.recall)
+    # per-class: both, and moving them in place keeps the curves
+    per = confusion(p, "per-class", 0.3)
+    one = curves.counts_at(per.decision.class_thresholds())
+    fig = F.pr_figure(curves, counts=one, decision=per.counts, decision_name="per-class")
+    ring = next(t for t in fig.data if t.meta == F.ONE_VS_REST_MARKERS)
+    np.testing.assert_array_equal(np.asarray(ring.x), one.recall)
+    moved = confusion(p, "per-class", 0.6)
+    F.move_operating_points(fig, curves, curves.counts_at(0.6), moved.counts, "per-class")
+    diamond = next(t for t in fig.data if t.meta == F.DECISION_MARKERS)
+    np.testing.assert_array_equal(np.asarray(diamond.x), moved.counts.recall)
+    np.testing.assert_array_equal(np.asarray(diamond.y), moved.counts.precision, strict=False)
