@@ -246,8 +246,9 @@ def _from_url(data: Dataset, default: Decision, global_t: float) -> tuple[Decisi
             weights = {n: w for n, w in _pairs(params.get_all(state.Q_CLASS_WEIGHT)) if n in names}
             return Decision.weighted(names, weights), global_t
         if rule == "cost":
-            rows = [[float(v) for v in row.split(",")]
-                    for row in params.get(state.Q_COST, "").split(";")]
+            text = params.get(state.Q_COST)
+            rows = ([[float(v) for v in row.split(",")] for row in text.split(";")] if text
+                    else 1 - np.eye(len(names)))  # no matrix given: 0-1 loss
             return Decision.cost(names, rows), global_t
         if rule in ("per-class", "multilabel"):
             scored = data.curves.names

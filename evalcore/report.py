@@ -13,7 +13,6 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 
 from evalcore.counts import as_json
 from evalcore.curves import CurveSet

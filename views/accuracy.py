@@ -72,7 +72,7 @@ elif p.task == "multiclass":
         """
 **Softmax outputs.** Keras reports (sparse) categorical accuracy: the argmax of the scores,
 with no threshold. A per-class threshold does not change it; see the Thresholds page for
-rules that do (abstain, per-class).
+rules that do (abstain, per-class, priority, weighted, cost).
 """
     )
 

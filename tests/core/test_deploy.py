@@ -9,7 +9,7 @@ import pytest
 
 from evalcore import InputError, Predictions, apply_thresholds, demos, load_spec
 from evalcore.cli import main
-from evalcore.decisions import ABSTAINED, confusion
+from evalcore.decisions import ABSTAINED, Decision, confusion
 from evalcore.deploy import SCHEMA, ThresholdSpec, parse_spec, spec_confusion, spec_from_confusion
 from evalcore.predictions import logit
 
@@ -78,3 +78,45 @@ def test_cli_saves_and_reproduces(tmp_path, capsys):
     assert main(["confusion", "--demo", "binary", "--thresholds", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("evalcore: error: ") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("decision", [
+    lambda names: Decision.priority(names, {"eight": 0.1, "three": 0.3}),
+    lambda names: Decision.weighted(names, {"one": 2.5}),
+    lambda names: Decision.cost(names, np.column_stack([1 - np.eye(10), np.full(10, 0.3)])),
+    lambda names: Decision.abstain(names, 0.7),
+])
+def test_every_rule_round_trips_through_the_file_and_applies_as_counted(decision):
+    p = digits()
+    d = decision(p.class_names)
+    counted = confusion(p, d)
+    spec = parse_spec(spec_from_confusion(p, counted).to_json().encode())
+    assert spec.decision == d and spec.to_dict()["schema"] == SCHEMA
+    predicted = apply_thresholds(p.scores, spec)
+    labels = (*p.class_names, ABSTAINED)
+    again = np.zeros((10, len(counted.predicted_labels)), dtype=np.int64)
+    for truth, guess in zip(p.y_true, predicted):
+        again[truth, labels.index(guess)] += 1
+    assert np.array_equal(again, counted.matrix)
+
+
+def test_per_row_predictions_table():
+    from evalcore.deploy import predictions_table
+
+    p = digits()
+    d = Decision.priority(p.class_names, {"eight": 0.1})
+    ids = np.array([f"s{i}" for i in range(p.n_samples)], dtype=object)
+    table = predictions_table(p, d, ids=ids)
+    assert list(table.columns) == ["id", "true", "predicted", "rule"]
+    assert table["id"].tolist() == ids.tolist()
+    assert table["true"].tolist() == np.asarray(p.class_names)[p.y_true].tolist()
+    from evalcore.decisions import predict
+
+    assert table["predicted"].tolist() == np.asarray(p.class_names)[predict(p, d)].tolist()
+    assert set(table["rule"]) == {"priority"}
+    y = np.array([[1, 0], [1, 1], [0, 0]])
+    m = Predictions.from_arrays(y, np.array([[0.9, 0.2], [0.6, 0.7], [0.1, 0.1]]),
+                                class_names=["a", "b"])
+    labels = predictions_table(m, Decision.multilabel(m.class_names, 0.5))
+    assert labels["true"].tolist() == ["a", "a|b", ""]
+    assert labels["predicted"].tolist() == ["a", "a|b", ""]

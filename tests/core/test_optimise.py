@@ -18,7 +18,8 @@ from evalcore.operating import operating_point
 from evalcore.optimise import Constraint, optimise, score
 from evalcore.predictions import Predictions
 from evalcore.sweeps import sweep
-from tests.core.test_decisions import GRID_VALUES, multiclass
+from tests.core.test_decisions import multiclass
+from tests.core.test_rules import SWEPT, grid_data, random_decision
 from tests.core.test_sweeps import holdout
 
 
@@ -112,14 +113,9 @@ def test_deterministic_and_coordinate_wise_optimal():
 
 @st.composite
 def small_case(draw):
-    k = draw(st.integers(2, 4))
-    n = draw(st.integers(3, 20))
-    scores = np.array(draw(st.lists(st.lists(GRID_VALUES, min_size=k, max_size=k),
-                                    min_size=n, max_size=n)), dtype=np.float64)
-    y = np.array(draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
-    rule = draw(st.sampled_from(["abstain", "per-class", "priority", "weighted"]))
-    objective = draw(st.sampled_from(["macro-f1", "accuracy"]))
-    return y, scores, rule, objective
+    y, scores = grid_data(draw, n_min=3, n_max=20, k_max=4)
+    rule = random_decision(draw, scores.shape[1], SWEPT).rule
+    return y, scores, rule, draw(st.sampled_from(["macro-f1", "accuracy"]))
 
 
 @settings(max_examples=60, deadline=None)

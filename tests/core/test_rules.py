@@ -145,34 +145,46 @@ def test_cost_rule_with_an_abstain_column_abstains():
 # --------------------------------------------------------------------------- property test
 
 
-@st.composite
-def decisions_on_data(draw):
-    k = draw(st.integers(2, 5))
-    n = draw(st.integers(1, 25))
+def grid_data(draw, n_min: int = 1, n_max: int = 25, k_max: int = 5):
+    """(y, scores): 2..k_max classes, scores from a coarse grid (many exact ties)."""
+    k = draw(st.integers(2, k_max))
+    n = draw(st.integers(n_min, n_max))
     scores = np.array(draw(st.lists(st.lists(GRID_VALUES, min_size=k, max_size=k),
                                     min_size=n, max_size=n)), dtype=np.float64)
     y = np.array(draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    return y, scores
+
+
+def random_decision(draw, k: int, rules: tuple[str, ...]) -> Decision:
+    """A decision of one of ``rules`` on classes "0".."k-1", its parameters drawn."""
     classes = tuple(str(i) for i in range(k))
-    rule = draw(st.sampled_from(["argmax", "abstain", "per-class", "priority", "weighted",
-                                 "cost"]))
+    rule = draw(st.sampled_from(rules))
     if rule == "argmax":
-        d = Decision.argmax(classes)
-    elif rule == "abstain":
-        d = Decision.abstain(classes, draw(GRID_VALUES))
-    elif rule == "per-class":
-        d = Decision.per_class(classes, draw(st.lists(GRID_VALUES, min_size=k, max_size=k)))
-    elif rule == "priority":
+        return Decision.argmax(classes)
+    if rule == "abstain":
+        return Decision.abstain(classes, draw(GRID_VALUES))
+    if rule == "per-class":
+        return Decision.per_class(classes, draw(st.lists(GRID_VALUES, min_size=k, max_size=k)))
+    if rule == "priority":
         order = draw(st.permutations(range(k)))[: draw(st.integers(0, k))]
-        d = Decision.priority(classes, [(str(c), draw(GRID_VALUES)) for c in order])
-    elif rule == "weighted":
-        d = Decision.weighted(classes, draw(st.lists(st.sampled_from([0.5, 1.0, 1.5, 2.0, 3.0]),
-                                                     min_size=k, max_size=k)))
-    else:
-        columns = k + draw(st.integers(0, 1))
-        d = Decision.cost(classes, draw(st.lists(st.lists(
-            st.sampled_from([0.0, 0.25, 0.5, 1.0, 2.0, 5.0]), min_size=columns,
-            max_size=columns), min_size=k, max_size=k)))
-    return y, scores, d
+        return Decision.priority(classes, [(str(c), draw(GRID_VALUES)) for c in order])
+    if rule == "weighted":
+        return Decision.weighted(classes, draw(st.lists(
+            st.sampled_from([0.5, 1.0, 1.5, 2.0, 3.0]), min_size=k, max_size=k)))
+    columns = k + draw(st.integers(0, 1))
+    return Decision.cost(classes, draw(st.lists(st.lists(
+        st.sampled_from([0.0, 0.25, 0.5, 1.0, 2.0, 5.0]), min_size=columns,
+        max_size=columns), min_size=k, max_size=k)))
+
+
+ALL_RULES = ("argmax", "abstain", "per-class", "priority", "weighted", "cost")
+SWEPT = ("abstain", "per-class", "priority", "weighted")
+
+
+@st.composite
+def decisions_on_data(draw):
+    y, scores = grid_data(draw)
+    return y, scores, random_decision(draw, scores.shape[1], ALL_RULES)
 
 
 @settings(max_examples=300, deadline=None)

@@ -17,8 +17,8 @@ from evalcore.errors import InputError
 from evalcore.operating import operating_point
 from evalcore.predictions import Predictions
 from evalcore.sweeps import sweep
-from tests.core.test_decisions import GRID_VALUES, brute_matrix, multiclass
-from tests.core.test_rules import brute
+from tests.core.test_decisions import brute_matrix, multiclass
+from tests.core.test_rules import SWEPT, brute, grid_data, random_decision
 
 OBJECTIVES = ["f1", "f2", "youden", "recall>=0.9", "recall>=0.5", "precision>=0.7",
               "fpr<=0.1", "cost:1,5"]
@@ -26,24 +26,9 @@ OBJECTIVES = ["f1", "f2", "youden", "recall>=0.9", "recall>=0.5", "precision>=0.
 
 @st.composite
 def swept(draw):
-    k = draw(st.integers(2, 5))
-    n = draw(st.integers(2, 30))
-    scores = np.array(draw(st.lists(st.lists(GRID_VALUES, min_size=k, max_size=k),
-                                    min_size=n, max_size=n)), dtype=np.float64)
-    y = np.array(draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
-    classes = tuple(str(i) for i in range(k))
-    rule = draw(st.sampled_from(["abstain", "per-class", "priority", "weighted"]))
-    if rule == "abstain":
-        d = Decision.abstain(classes, draw(GRID_VALUES))
-    elif rule == "per-class":
-        d = Decision.per_class(classes, draw(st.lists(GRID_VALUES, min_size=k, max_size=k)))
-    elif rule == "priority":
-        order = draw(st.permutations(range(k)))[: draw(st.integers(0, k))]
-        d = Decision.priority(classes, [(str(c), draw(GRID_VALUES)) for c in order])
-    else:
-        d = Decision.weighted(classes, draw(st.lists(st.sampled_from([0.5, 1.0, 1.5, 3.0]),
-                                                     min_size=k, max_size=k)))
-    return y, scores, d, draw(st.integers(0, k - 1))
+    y, scores = grid_data(draw, n_min=2, n_max=30)
+    k = scores.shape[1]
+    return y, scores, random_decision(draw, k, SWEPT), draw(st.integers(0, k - 1))
 
 
 def brute_counts(y, scores, d: Decision):
