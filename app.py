@@ -24,6 +24,7 @@ PAGES = [
 page = st.navigation(PAGES)
 thresholds.restore_source_from_url()
 data = sidebar.data_source()
+sidebar.main_notice(data)
 thresholds.init(data)
 st.session_state[DATASET_KEY] = data
 page.run()

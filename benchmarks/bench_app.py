@@ -97,18 +97,21 @@ def fragment_work(at, rule: str, values) -> str:
     data = at.session_state[DATASET_KEY]
     t0 = np.full(len(data.curves.names), 0.5)
     counts = data.curves.counts_at(t0)
-    roc = figures.roc_figure(data.curves, classes=[0], counts=counts, show_micro=False,
-                             show_macro=False)
-    pr = figures.pr_figure(data.curves, classes=[0], counts=counts, show_micro=False)
+    own = confusion(data.predictions, rule, 0.5 if rule == "abstain" else t0).counts
+    markers = dict(counts=counts, decision=own, decision_name=rule)
+    roc = figures.roc_figure(data.curves, classes=[0], show_micro=False, show_macro=False,
+                             **markers)
+    pr = figures.pr_figure(data.curves, classes=[0], show_micro=False, **markers)
     metrics = figures.threshold_metrics_figure(data.curves, 0, threshold=0.5)
     times = []
     for v in values:
         t = np.full(len(data.curves.names), float(v))
         start = time.perf_counter()
         decision = confusion(data.predictions, rule, float(v) if rule == "abstain" else t)
-        counts = data.curves.counts_at(t)
-        figures.move_operating_points(roc, data.curves, counts)
-        figures.move_operating_points(pr, data.curves, counts)
+        counts = data.curves.counts_at(decision.decision.class_thresholds())
+        for fig in (roc, pr):
+            figures.move_operating_points(fig, data.curves, counts, decision.counts, rule,
+                                          classes=[0])
         figures.move_threshold_line(metrics, float(v))
         for fig in (roc, pr, metrics):
             pio.to_json(fig.to_dict(), validate=False)

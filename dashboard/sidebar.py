@@ -32,10 +32,47 @@ def data_source() -> Dataset:
             st.session_state[state.ACTIVE] = (demo_source(DEFAULT_DEMO), Mapping())
         source, mapping = st.session_state[state.ACTIVE]
         loaded = load_source(source, mapping)
-        split, model = _selectors(loaded.predictions)
-        data = dataset(source, mapping, loaded, split, model)
+        split, model = _selectors(loaded)
+        try:
+            data = dataset(source, mapping, loaded, split, model)
+        except InputError as error:  # e.g. a split and model with no rows together
+            message = for_the_app(f"{source.label}: {error}")
+            st.error(message, icon=":material/error:")
+            st.session_state[state.NOTICE] = message
+            data = st.session_state.get(state.LAST_DATASET) or dataset(
+                source, mapping, loaded, None, None)
+        else:
+            st.session_state[state.LAST_DATASET] = data
         _detection(data)
     return data
+
+
+#: what a CLI flag in an error message is called in the app
+APP_CONTROLS = {
+    "--label-column": "“Label column” in the sidebar's column mapping",
+    "--score-columns": "“Score columns” in the sidebar's column mapping",
+    "--ignore-columns": "“Ignore columns” in the sidebar's column mapping",
+    "--classes": "“Class names” in the sidebar's column mapping",
+    "--score-kind logit": "“Score kind: logit” in the sidebar's column mapping",
+    "--score-kind": "“Score kind” in the sidebar's column mapping",
+    "--task": "“Task” in the sidebar's column mapping",
+    "--max-size or EVALCORE_MAX_BYTES": "EVALCORE_MAX_BYTES where the app is served",
+}
+
+
+def for_the_app(message: str) -> str:
+    """An error message with its CLI hints named as the app's own controls."""
+    for flag in sorted(APP_CONTROLS, key=len, reverse=True):
+        message = message.replace(flag, APP_CONTROLS[flag])
+    return message
+
+
+def main_notice(data: Dataset) -> None:
+    """In the main panel: the refused source (or selection), and whose numbers are shown."""
+    notice = st.session_state.pop(state.NOTICE, None)
+    if notice:
+        st.error(f"{notice}  \nThe numbers below are still those of **{data.source.label}**"
+                 f"{f' (split {data.split})' if data.split else ''}.", icon=":material/error:")
 
 
 def _requested_source() -> Source | None:
@@ -44,9 +81,9 @@ def _requested_source() -> Source | None:
         label_visibility="collapsed",
     )
     if kind == "demo":
+        st.session_state.setdefault(state.DEMO, DEFAULT_DEMO)
         name = st.selectbox(
             "Demo", demos.NAMES, key=state.DEMO, format_func=lambda n: demos.DESCRIPTIONS[n],
-            index=demos.NAMES.index(DEFAULT_DEMO),
         )
         return demo_source(name)
     if kind == "file":
@@ -127,27 +164,39 @@ def _try_to_use(source: Source, mapping: Mapping) -> None:
     finally:
         if bar is not None:
             bar.empty()
-    st.session_state[state.FAILED] = (request, message.splitlines()[0])
-    _show_failure(source, message.splitlines()[0])
+    message = for_the_app(message.splitlines()[0])
+    st.session_state[state.FAILED] = (request, message)
+    _show_failure(source, message)
 
 
 def _show_failure(source: Source, message: str) -> None:
     st.error(message, icon=":material/error:")
+    st.session_state[state.NOTICE] = message
     if source.kind == "file":
         with st.expander("Map the columns of this file"):
             _override_form("failed", source.key, _columns_of(source))
 
 
-def _selectors(p) -> tuple[str | None, str | None]:
+def _selectors(loaded) -> tuple[str | None, str | None]:
+    """The model and split chosen (defaults: the test split, and a model with rows in it)."""
+    p = loaded.predictions
     split = model = None
-    if p.models:
-        model = st.selectbox("Model", p.models, key=state.MODEL)
+    for key, values in ((state.MODEL, p.models), (state.SPLIT, (*p.splits, ALL))):
+        if key in st.session_state and st.session_state[key] not in values:
+            del st.session_state[key]  # a value of another file
     if p.splits:
         options = [*p.splits, ALL]
-        if state.SPLIT in st.session_state and st.session_state[state.SPLIT] not in options:
-            del st.session_state[state.SPLIT]
         default = options.index("test") if "test" in options else 0
-        chosen = st.selectbox("Split", options, index=default, key=state.SPLIT)
+        chosen = st.session_state.get(state.SPLIT, options[default])
+        split = None if chosen == ALL else chosen
+    # defaults go into the session state, not into the widgets: a widget given a default and
+    # a session-state value (restored from a URL) makes Streamlit warn on every run
+    if p.models:
+        st.session_state.setdefault(state.MODEL, loaded.default_model(split))
+        model = st.selectbox("Model", p.models, key=state.MODEL)
+    if p.splits:
+        st.session_state.setdefault(state.SPLIT, options[default])
+        chosen = st.selectbox("Split", options, key=state.SPLIT)
         split = None if chosen == ALL else chosen
     return split, model
 
@@ -175,13 +224,18 @@ def _override_form(
     from the mapping in use."""
     prefix = f"map.{role}.{content_key((NamedBytes(source_key, repr(current).encode()),))[:8]}"
     with st.form(f"overrides-{role}", border=False):
-        label = score_columns = None
+        label = score_columns = ignore = None
         if columns:
             labels = [DETECTED, *columns]
             label = st.selectbox("Label column", labels, key=f"{prefix}.label",
                                  index=_index(labels, current.label_column))
             score_columns = st.multiselect("Score columns", columns, default=list(detected),
                                            key=f"{prefix}.scores")
+            ignore = st.multiselect("Ignore columns", columns,
+                                    default=list(current.ignore_columns or ()),
+                                    key=f"{prefix}.ignore",
+                                    help="Columns that are neither labels nor scores (an index, "
+                                         "a confidence, a sample weight ...).")
         classes = st.text_input("Class names, comma-separated, in score-column order",
                                 key=f"{prefix}.classes", value=",".join(current.class_names or ()))
         tasks, kinds = [DETECTED, *TASKS], [DETECTED, *SCORE_KINDS]
@@ -196,6 +250,7 @@ def _override_form(
                 class_names=tuple(c.strip() for c in classes.split(",")) if classes.strip() else None,
                 task=None if task == DETECTED else task,
                 score_kind=None if kind == DETECTED else kind,
+                ignore_columns=tuple(ignore) if ignore else None,
             )
             st.session_state[state.MAPPING] = (source_key, mapping)
             st.rerun()

@@ -45,7 +45,10 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--demo", choices=demos.NAMES, help="a built-in demo instead of a file")
         sub.add_argument("--label-column", help="the column holding the true labels")
         sub.add_argument("--score-columns", help="comma-separated score columns, one per class")
-        sub.add_argument("--classes", help="comma-separated class names, in score-column order")
+        sub.add_argument("--classes", help="comma-separated class names, in score-column order "
+                                           "(one score column: NEGATIVE,POSITIVE)")
+        sub.add_argument("--ignore-columns", help="comma-separated columns that are neither "
+                                                  "labels nor scores")
         sub.add_argument("--task", choices=TASKS, help="override the detected task")
         sub.add_argument("--score-kind", choices=SCORE_KINDS, help="override the detection")
         sub.add_argument("--split", help="rows of this split only (default: test, if present)")
@@ -150,6 +153,7 @@ def _mapping(args) -> Mapping:
     return Mapping(
         label_column=args.label_column, score_columns=names(args.score_columns),
         class_names=names(args.classes), task=args.task, score_kind=args.score_kind,
+        ignore_columns=names(args.ignore_columns),
     )
 
 

@@ -14,8 +14,11 @@ What was found is a :class:`Layout`, reported to the user.
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import io
 import os
+import re
 import tokenize
 import zipfile
 import zlib
@@ -33,6 +36,8 @@ from evalcore.errors import InputError
 from evalcore.predictions import Predictions, ScoreKind, Task
 
 DEFAULT_MAX_BYTES = 1 << 30
+#: the memory a file may take once read is bounded by the size limit, and never below this
+MIN_MEMORY_LIMIT = 64 << 20
 MAX_BYTES_ENV = "EVALCORE_MAX_BYTES"
 LABEL_COLUMNS = ("label", "labels", "y_true", "target", "class", "truth", "ground_truth")
 SCORE_PREFIXES = ("prob_", "proba_", "p_", "score_", "logit_")
@@ -43,6 +48,16 @@ TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parqu
 ARRAY_FORMATS = {".npz": "npz", ".npy": "npy"}
 FORMATS = {**TABLE_FORMATS, **ARRAY_FORMATS}
 DEFAULT_SPLIT = "test"
+#: score columns that say they hold probabilities: a value outside [0, 1] is an error
+PROBABILITY_PREFIXES = ("prob_", "proba_", "p_")
+#: a single score column with one of these names scores the positive class of 0/1 labels
+GENERIC_SCORE_NAMES = ("score", "scores", "y_score", "y_prob", "y_proba", "prob", "proba",
+                       "probability", "p", "pred", "y_pred", "prediction", "output")
+#: unnamed first columns that pandas' DataFrame.to_csv() writes for the index
+INDEX_NAMES = ("", "index", "unnamed: 0", "unnamed:0")
+IGNORE_HINT = "ignore it with --ignore-columns"
+#: how a number may be written in a text cell of a score column
+NUMBER_TEXT = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,7 @@ class Mapping:
     class_names: tuple[str, ...] | None = None  # the class order (renames when not a reorder)
     task: Task | None = None
     score_kind: ScoreKind | None = None
+    ignore_columns: tuple[str, ...] | None = None  # columns that are neither scores nor labels
 
 
 @dataclass(frozen=True)
@@ -89,8 +105,10 @@ class Layout:
         parts = [f"{self.file}: {self.format.upper()}, {self.n_rows} rows", f"labels: {self.labels}"]
         if self.score_columns:
             parts.append(f"scores: {_span(self.score_columns)}")
+        kind = predictions.notes[0] if predictions.notes else (
+            f"{predictions.score_kind}s".replace("probabilitys", "probabilities"))
         parts.append(f"{predictions.task}, {len(predictions.class_names)} classes, "
-                     f"scores are {predictions.score_kind}s".replace("probabilitys", "probabilities"))
+                     f"scores: {kind}")
         for what, values in (("splits", predictions.splits), ("models", predictions.models)):
             if values:
                 parts.append(f"{what}: {', '.join(values)}")
@@ -111,13 +129,23 @@ class Loaded:
     notes: tuple[str, ...] = field(default=())
 
     def select(self, split: str | None = None, model: str | None = None) -> Predictions:
-        """One model and split: by default the first model and the ``test`` split when the
-        file has them (all rows otherwise)."""
+        """One model and split: by default the ``test`` split when the file has one (all rows
+        otherwise) and the first model with rows in it. InputError for an empty choice."""
         p = self.predictions
-        model = model if model is not None else (p.models[0] if p.models else None)
         if split is None and DEFAULT_SPLIT in p.splits:
             split = DEFAULT_SPLIT
+        if model is None and p.models:
+            model = self.default_model(split)
         return p.select(split=split, model=model)
+
+    def default_model(self, split: str | None) -> str | None:
+        """The first model with rows in ``split`` (None: any), else the first model."""
+        p = self.predictions
+        if not p.models:
+            return None
+        in_split = [m for m in p.models if split is None or split not in p.splits
+                    or np.any((p.model == m) & (p.split == split))]
+        return (in_split or p.models)[0]
 
 
 # --------------------------------------------------------------------------- entry points
@@ -236,7 +264,16 @@ def read_table(source: Source, *, max_bytes: int | None = None) -> pd.DataFrame:
     if fmt not in ("csv", "tsv", "parquet"):
         raise InputError(f"{name}: expected a table (.csv, .tsv or .parquet), got .{fmt}")
     data = read_bytes(source, max_bytes=max_bytes)
-    table = _read_parquet(data, name) if fmt == "parquet" else _read_text_table(data, name, fmt)
+    limit = max_bytes or max_bytes_default()
+    if fmt == "parquet":
+        table = _read_parquet(data, name, limit)
+    else:
+        delimiter = b"\t" if fmt == "tsv" else _delimiter(data[:65536]).encode()
+        # every cell becomes at most one 8-byte number (or a short string): bounded before
+        # parsing, whatever the text
+        fields = data.count(delimiter) + data.count(b"\n") + 1
+        check_expanded(name, 8 * fields, limit)
+        table = _read_text_table(data, name, fmt)
     columns = [str(c).strip() for c in table.column_names]
     seen: set[str] = set()
     for column in columns:
@@ -249,14 +286,18 @@ def read_table(source: Source, *, max_bytes: int | None = None) -> pd.DataFrame:
     return frame
 
 
-def _read_parquet(data: bytes, name: str) -> pa.Table:
+def _read_parquet(data: bytes, name: str, limit: int) -> pa.Table:
     if not data.startswith(b"PAR1"):
         raise InputError(f"{name}: not a Parquet file (it does not start with PAR1)")
     try:
         # ParquetFile, not read_table: the dataset layer refuses duplicate column names with
         # a cryptic "Multiple matches for FieldRef" before ours can name them
-        table = pq.ParquetFile(pa.BufferReader(data)).read()
+        parquet = pq.ParquetFile(pa.BufferReader(data))
+        check_expanded(name, _parquet_bytes(parquet.metadata), limit)
+        table = parquet.read()
         table.validate(full=True)  # e.g. invalid UTF-8 in a string column, found here, not later
+    except InputError:
+        raise
     except (pa.ArrowException, OSError, ValueError) as error:
         raise InputError(f"{name}: cannot read as Parquet ({_first_line(error)})") from None
     if not _text_names(table):
@@ -264,15 +305,42 @@ def _read_parquet(data: bytes, name: str) -> pa.Table:
     return table
 
 
+def _delimiter(head: bytes) -> str:
+    """The most frequent of , ; tab in the header line (European CSV uses ;)."""
+    first_line = head.split(b"\n", 1)[0]
+    return max((",", ";", "\t"), key=lambda d: first_line.count(d.encode()))
+
+
+def _parquet_bytes(metadata) -> int:
+    """What a Parquet file takes in memory, from its metadata alone: per column, rows x its
+    value width, or its uncompressed bytes where that is more (strings)."""
+    rows = metadata.num_rows
+    total = 0
+    for j in range(metadata.num_columns):
+        physical = metadata.schema.column(j).physical_type
+        width = {"BOOLEAN": 1, "INT32": 4, "FLOAT": 4, "INT64": 8, "DOUBLE": 8,
+                 "INT96": 12}.get(physical, 8)
+        uncompressed = sum(metadata.row_group(g).column(j).total_uncompressed_size
+                           for g in range(metadata.num_row_groups))
+        total += max(rows * width, uncompressed)
+    return total
+
+
+def check_expanded(name: str, nbytes: int, limit: int, what: str = "is") -> None:
+    """Refuse, before allocating, data that would take more memory than the size limit (at
+    least MIN_MEMORY_LIMIT: a small file's bound is no reason to refuse it)."""
+    limit = max(limit, MIN_MEMORY_LIMIT)
+    if nbytes > limit:
+        raise InputError(
+            f"{name}: {what} too large for memory once read (about {_human(nbytes)}; the limit "
+            f"is {_human(limit)}, set it with --max-size or {MAX_BYTES_ENV})")
+
+
 def _read_text_table(data: bytes, name: str, fmt: str) -> pa.Table:
     head = data[:65536]
     if b"\x00" in head:
         raise InputError(f"{name}: a binary file, not {fmt.upper()} text")
-    first_line = head.split(b"\n", 1)[0]
-    if fmt == "tsv":
-        delimiter = "\t"
-    else:  # the most frequent of , ; tab in the header (European CSV uses ;)
-        delimiter = max((",", ";", "\t"), key=lambda d: first_line.count(d.encode()))
+    delimiter = "\t" if fmt == "tsv" else _delimiter(head)
     bad_rows: list = []
 
     def on_bad_row(row) -> str:
@@ -288,6 +356,7 @@ def _read_text_table(data: bytes, name: str, fmt: str) -> pa.Table:
                 pa.BufferReader(data),
                 read_options=pa_csv.ReadOptions(encoding=encoding),
                 parse_options=pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_bad_row),
+                convert_options=CSV_CONVERT,
             )
         except (pa.ArrowException, ValueError) as error:
             message = _first_line(error)
@@ -306,6 +375,12 @@ def _read_text_table(data: bytes, name: str, fmt: str) -> pa.Table:
         if not any(pa.types.is_binary(t) for t in table.schema.types) and _text_names(table):
             return table
     raise InputError(f"{name}: cannot decode the text as UTF-8 or Latin-1")
+
+
+#: booleans only from true/false words: pyarrow's defaults also take 1 and 0, which turned a
+#: 0/1 label column holding one "TRUE" into booleans ("TRUE" read as 1)
+CSV_CONVERT = pa_csv.ConvertOptions(true_values=["true", "True", "TRUE"],
+                                    false_values=["false", "False", "FALSE"])
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -342,12 +417,15 @@ def table_predictions(
         return column
 
     label = find(mapping.label_column, "label")
-    overridden = set(mapping.score_columns or ())
+    ignored_by_user = set(mapping.ignore_columns or ())
+    for column in ignored_by_user:
+        find(column, "ignored")
+    overridden = set(mapping.score_columns or ()) | ignored_by_user
     if label is None:
         label = next((lower[c] for c in LABEL_COLUMNS if c in lower and lower[c] not in overridden), None)
     groups = {g: lower.get(g) for g in GROUP_COLUMNS}
     groups = {g: c for g, c in groups.items() if c is not None and c != label and c not in overridden}
-    used = {label, *groups.values()}
+    used = {label, *groups.values(), *ignored_by_user}
 
     indicators = {} if label is not None else _indicator_columns(frame, columns, used)
     used |= set(indicators.values())
@@ -359,7 +437,11 @@ def table_predictions(
         class_names = [_strip_prefix(c)[0] for c in score_columns]
         prefixes = {_strip_prefix(c)[1] for c in score_columns}
     else:
-        score_columns, class_names, prefixes = _detect_scores(frame, columns, used, label, name)
+        classes = (list(indicators) if indicators else
+                   _label_values(frame[label]) if label is not None else None)
+        score_columns, class_names, prefixes = _detect_scores(
+            frame, columns, used, classes, label is not None and _is_numeric(frame[label]),
+            mapping.class_names, name)
     if len(prefixes) > 1 and mapping.score_columns is None:
         raise InputError(
             f"{name}: score columns with different prefixes ({', '.join(sorted(p for p in prefixes if p))}); "
@@ -379,7 +461,8 @@ def table_predictions(
         )
     used |= set(score_columns)
 
-    if mapping.class_names is not None:
+    single = len(score_columns) == 1 and not indicators and mapping.task != "multilabel"
+    if mapping.class_names is not None and not single:
         detected = class_names
         score_columns, class_names = _apply_class_order(
             score_columns, class_names, list(mapping.class_names), name
@@ -390,12 +473,18 @@ def table_predictions(
                           if old in indicators}
     scores = _score_matrix(frame, score_columns, name, where)
     score_kind = mapping.score_kind or ("logit" if prefixes == {"logit_"} else None)
+    if mapping.score_kind != "logit":
+        _check_probability_columns(scores, score_columns, name, where)
 
     task = mapping.task
     if indicators:
         y, label_text = _indicator_matrix(frame, indicators, class_names, name, where), "indicator columns"
         task = task or "multilabel"
         names: list[str] | None = class_names
+    elif single:
+        y, names, label_text = _binary_labels(frame[label], label, score_columns[0],
+                                              mapping.class_names, name, where)
+        task = task or "binary"
     else:
         y, names, label_text, task = _labels(frame[label], label, class_names, task, name, where)
     try:
@@ -437,19 +526,154 @@ def _is_numeric(series: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
 
 
-def _detect_scores(frame, columns, used, label, name) -> tuple[list[str], list[str], set[str]]:
+def _label_values(series: pd.Series) -> list[str]:
+    """The distinct labels of a label column as text (label sets split), in order of
+    appearance; at most the first 10,000 distinct values are looked at."""
+    if _is_numeric(series) or pd.api.types.is_bool_dtype(series):
+        values = pd.unique(series.dropna())[:10000]
+        return [str(int(v)) if np.isfinite(float(v)) and float(v) == int(float(v)) else str(v)
+                for v in values]
+    text = pd.unique(series.dropna().astype(str).str.strip())[:10000]
+    delimiter = next((d for d in LABEL_DELIMITERS if any(d in t for t in text)), None)
+    if delimiter is None:
+        return [t for t in text if t]
+    found: dict[str, None] = {}
+    for t in text:
+        found.update(dict.fromkeys(v.strip() for v in t.split(delimiter) if v.strip()))
+    return list(found)
+
+
+def _detect_scores(frame, columns, used, labels: list[str] | None, numeric_labels: bool,
+                   classes: tuple[str, ...] | None, name) -> tuple[list[str], list[str], set[str]]:
+    """The score columns, their classes and prefixes. Prefixed columns say what they are
+    (other columns are then ignored and listed). Without prefixes every numeric column is a
+    score column or an error naming it: a column is a class' when a label names it, and the
+    numeric columns no label names are classes only where every row's scores sum to 1 (a
+    softmax over classes that have no samples here), else an error."""
     free = [c for c in columns if c not in used]
     prefixed = [c for c in free if _strip_prefix(c)[1]]
     if prefixed:
         return prefixed, [_strip_prefix(c)[0] for c in prefixed], {_strip_prefix(c)[1] for c in prefixed}
     numeric = [c for c in free if _is_numeric(frame[c])]
-    if label is not None and not _is_numeric(frame[label]):
-        # columns named by the class: keep those named like a label when some are
-        values = set(frame[label].dropna().astype(str).unique()[:10000].tolist())
-        named = [c for c in numeric if c in values]
-        if named:
-            return named, named, {""}
-    return numeric, numeric, {""}
+    for column in free:
+        if column.strip().lower() in INDEX_NAMES or column.lower().startswith("unnamed: "):
+            what = f"column {column!r}" if column.strip() else "the column with no name"
+            ignore = (f"{IGNORE_HINT} {column}" if column.strip()
+                      else "give it a name and ignore it with --ignore-columns")
+            raise InputError(
+                f"{name}: {what} looks like the row index that pandas' to_csv() writes; write "
+                f"the file with index=False, or {ignore}")
+    named_by = set(labels or ()) | set(classes or ())
+    named = [c for c in free if c in named_by]
+    if len(numeric) == 1 and not named:  # one score column: binary, checked with its labels
+        return numeric, numeric, {""}
+    if not named and numeric and numeric_labels:
+        # integer labels index columns named by class, in column order
+        top = max(int(v) for v in labels) if labels else -1
+        if len(numeric) == top + 1 or _rows_sum_to_one(frame, numeric):
+            return numeric, numeric, {""}
+        raise InputError(
+            f"{name}: {len(numeric)} numeric columns ({_span(numeric)}) for labels 0..{top}: "
+            "which are the scores? Prefix them prob_ (or logit_), or choose them with "
+            "--score-columns")
+    if not named:
+        if numeric:
+            raise InputError(
+                f"{name}: no numeric column is named by a label ({_span(labels or [])}); name "
+                f"the score columns prob_<class> (columns are {columns})")
+        return [], [], set()
+    unnamed = [c for c in numeric if c not in named]
+    if unnamed and not _rows_sum_to_one(frame, named + unnamed):
+        raise InputError(
+            f"{name}: numeric column {unnamed[0]!r} is not named by any label "
+            f"({_span(labels or [])}); {IGNORE_HINT} {unnamed[0]}, or, if it is a class "
+            "without samples here, list the classes with --classes")
+    if numeric_labels:  # columns named 0, 1, ...: in the order of the class index
+        chosen = sorted(named + unnamed, key=lambda c: int(c) if c.isdigit() else len(columns))
+        return chosen, chosen, {""}
+    chosen = [c for c in free if c in named or c in unnamed]
+    return chosen, chosen, {""}
+
+
+def _rows_sum_to_one(frame: pd.DataFrame, columns: list[str]) -> bool:
+    from evalcore.predictions import ROW_SUM_TOLERANCE
+
+    try:
+        values = frame[columns].to_numpy(dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    sums = values.sum(axis=1)
+    return bool(np.isfinite(sums).all() and (np.abs(sums - 1) <= ROW_SUM_TOLERANCE).all()
+                and (values >= 0).all())
+
+
+def _check_probability_columns(scores: np.ndarray, columns: list[str], name, where) -> None:
+    """Columns that say they are probabilities (prob_, proba_, p_) hold values in [0, 1]."""
+    for j, column in enumerate(columns):
+        if _strip_prefix(column)[1] not in PROBABILITY_PREFIXES:
+            continue
+        bad = np.flatnonzero((scores[:, j] < 0) | (scores[:, j] > 1))
+        if bad.size:
+            value = float(scores[bad[0], j])
+            top = float(scores[:, j].max())
+            hint = " (percentages? divide by 100)" if 1.5 < top <= 100 and value > 1 else ""
+            raise InputError(
+                f"{name}: score column {column!r}, {where(int(bad[0]))}: {value!r} is outside "
+                f"[0, 1], expected a probability{hint}; for logits name the columns logit_<class> "
+                "or say --score-kind logit")
+
+
+def _binary_labels(series: pd.Series, column: str, score_column: str,
+                   classes: tuple[str, ...] | None, name, where):
+    """Binary labels for one score column: the column scores the class it names (the
+    positive class), or the class 1 of 0/1 labels for a generic name (``score``, ``y_score``,
+    ...), or the second of ``classes`` (NEGATIVE, POSITIVE). (y, names, labels in words)."""
+    if series.isna().any():
+        i = int(np.flatnonzero(series.isna().to_numpy())[0])
+        raise InputError(f"{name}: label column {column!r}, {where(i)}: is empty")
+    numeric = _is_numeric(series) or pd.api.types.is_bool_dtype(series)
+    if numeric:
+        numbers = series.to_numpy(dtype=np.float64)
+        bad = (numbers != np.round(numbers)) | ~(np.abs(numbers) < 2**62)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(f"{name}: label column {column!r}, {where(i)}: {numbers[i]:g} is not a class index")
+        text = pd.Series(numbers.astype(np.int64)).astype(str)
+    else:
+        text = series.astype(str).str.strip()
+    codes, uniques = pd.factorize(text)
+    present = [str(u) for u in uniques]
+    scored, prefix = _strip_prefix(score_column)
+    if classes is not None:
+        if len(classes) != 2:
+            raise InputError(f"{name}: one score column ({score_column!r}) needs 2 class names "
+                             f"(negative, positive), got {len(classes)}")
+        negative, positive = (str(c) for c in classes)
+        why = f"{score_column!r} scores the positive class {positive!r}, as given"
+    elif scored in present:
+        positive = scored
+        others = [v for v in present if v != positive]
+        if len(others) > 1:
+            raise InputError(f"{name}: one score column ({score_column!r}) but {len(present)} "
+                             f"labels ({_span(present)}): binary data has 2")
+        negative = others[0] if others else f"not {positive}"
+        why = f"{score_column!r} scores the positive class {positive!r}, which it names"
+    elif (not prefix and score_column.strip().lower() in GENERIC_SCORE_NAMES and numeric
+          and set(present) <= {"0", "1"}):
+        negative, positive = "0", "1"
+        why = f"{score_column!r} scores the positive class '1' of 0/1 labels"
+    else:
+        raise InputError(
+            f"{name}: the one score column {score_column!r} names no class among the labels "
+            f"({_span(present)}); name it prob_<positive class>, or give the classes as "
+            "--classes NEGATIVE,POSITIVE")
+    unknown = [v for v in present if v not in (negative, positive)]
+    if unknown:
+        i = int(np.flatnonzero(codes == present.index(unknown[0]))[0])
+        raise InputError(f"{name}: label column {column!r}, {where(i)}: {unknown[0]!r} is neither "
+                         f"{negative!r} nor {positive!r}")
+    lookup = np.array([1 if v == positive else 0 for v in present], dtype=np.int64)
+    return lookup[codes], [negative, positive], f"{column!r} ({why})"
 
 
 def _indicator_columns(frame, columns, used) -> dict[str, str]:
@@ -481,13 +705,23 @@ def _score_matrix(frame, score_columns, name, where) -> np.ndarray:
     blocks = []
     for column in score_columns:
         values = frame[column]
+        refused = _refused_type(values)
+        if refused:
+            raise InputError(f"{name}: score column {column!r} holds {refused}, expected numbers")
         if not _is_numeric(values):
-            numbers = pd.to_numeric(values, errors="coerce")
-            bad = numbers.isna() & values.notna() & (values.astype(str).str.strip() != "")
+            text = values.astype(str).str.strip()
+            # plain ASCII numbers only: "0x10", "١٥" or "1,5" are text, not silently numbers
+            plain = text.str.fullmatch(NUMBER_TEXT) | (text == "")
+            numbers = pd.to_numeric(text.where(values.notna() & plain), errors="coerce")
+            bad = numbers.isna() & values.notna() & (text != "")
             if bad.any():
                 i = int(np.flatnonzero(bad.to_numpy())[0])
+                cell = str(values.iloc[i])
+                hint = (" (a decimal comma? write 0.5, not 0,5)"
+                        if re.fullmatch(r"[-+]?\d*,\d+", cell.strip()) else "")
                 raise InputError(
-                    f"{name}: score column {column!r}, {where(i)}: {values.iloc[i]!r} is not a number"
+                    f"{name}: score column {column!r}, {where(i)}: {values.iloc[i]!r} is not a "
+                    f"number{hint}"
                 )
             values = numbers
         array = values.to_numpy(dtype=values.dtype if values.dtype.kind == "f" else np.float64,
@@ -502,12 +736,33 @@ def _score_matrix(frame, score_columns, name, where) -> np.ndarray:
     return np.column_stack([b.astype(dtype, copy=False) for b in blocks])
 
 
+def _refused_type(values: pd.Series) -> str | None:
+    """What a score column holds when it is a type evalcore will not turn into numbers
+    (true/false, timestamps, bytes, decimals), else None."""
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "true/false values"
+    if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
+        return "timestamps"
+    if dtype == object:
+        first = values.dropna()
+        first = first.iloc[0] if len(first) else None
+        if isinstance(first, (bytes, bytearray)):
+            return "bytes (a binary column)"
+        if isinstance(first, decimal.Decimal):
+            return "decimals (a Parquet decimal column: cast it to float64)"
+        if isinstance(first, (datetime.date, datetime.time)):
+            return "dates or times"
+        if isinstance(first, (bool, np.bool_)):
+            return "true/false values"
+    return None
+
+
 def _labels(series: pd.Series, column: str, class_names: list[str], task, name, where):
     """(y_true, class_names or None, what the labels are in words, task)."""
     if series.isna().any() and task != "multilabel":
         i = int(np.flatnonzero(series.isna().to_numpy())[0])
         raise InputError(f"{name}: label column {column!r}, {where(i)}: is empty")
-    binary = len(class_names) == 1
     if _is_numeric(series) or pd.api.types.is_bool_dtype(series):
         numbers = series.to_numpy(dtype=np.float64)
         # not an integer, or none int64 holds (nan, inf, 1e300): cast, they would be garbage
@@ -517,44 +772,37 @@ def _labels(series: pd.Series, column: str, class_names: list[str], task, name, 
             raise InputError(f"{name}: label column {column!r}, {where(i)}: {numbers[i]:g} is not a class index")
         ints = numbers.astype(np.int64)
         present = np.unique(ints)
-        if not binary and set(str(v) for v in present) <= set(class_names) and class_names != [
+        if set(str(v) for v in present) <= set(class_names) and class_names != [
             str(i) for i in range(len(class_names))
         ]:
             return ints.astype(str), class_names, f"{column!r} (class names)", task
-        if not binary:
-            bad = (ints < 0) | (ints >= len(class_names))
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise InputError(
-                    f"{name}: label column {column!r}, {where(i)}: {ints[i]} is not a class "
-                    f"index 0..{len(class_names) - 1} (nor a class name {class_names})"
-                )
-        return ints, (None if binary else class_names), f"{column!r} (class indices)", task
+        bad = (ints < 0) | (ints >= len(class_names))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(
+                f"{name}: label column {column!r}, {where(i)}: {ints[i]} is not a class "
+                f"index 0..{len(class_names) - 1} (nor a class name {class_names})"
+            )
+        return ints, class_names, f"{column!r} (class indices)", task
     # a label column holds few distinct values: factorize once (O(N)), then work on those
     text = series.astype(str).str.strip().where(series.notna(), "")
     codes, uniques = pd.factorize(text)
     distinct = [str(u) for u in uniques]
+    delimited = any(d in u for u in distinct for d in LABEL_DELIMITERS)
+    if "" in distinct and task != "multilabel" and not delimited:
+        i = int(np.flatnonzero(codes == distinct.index(""))[0])
+        raise InputError(
+            f"{name}: label column {column!r}, {where(i)}: is empty (a sample without a label; "
+            "for multilabel data with empty label sets say --task multilabel)")
 
     def first_row(k: int) -> int:
         return int(np.flatnonzero(codes == k)[0])
 
-    if task == "multilabel" or (task is None and not binary):
+    if task in ("multilabel", None):
         delimiter = next((d for d in LABEL_DELIMITERS if any(d in u for u in distinct)), None)
         if task == "multilabel" or delimiter is not None:
             y = _label_sets(distinct, codes, delimiter, class_names, column, name, where)
             return y, class_names, f"{column!r} (label sets split on {delimiter or '|'!r})", "multilabel"
-    if binary:
-        present = sorted(set(distinct))
-        positive = class_names[0]
-        if positive in present and len(present) <= 2:
-            negatives = [v for v in present if v != positive]
-            names = [negatives[0] if negatives else f"not {positive}", positive]
-        elif len(present) == 2:
-            names = present  # as scikit-learn: the larger label is the positive class
-        else:  # Predictions explains what is wrong with them
-            return np.asarray(distinct, dtype=object)[codes], None, f"{column!r} (class names)", task
-        lookup = np.array([names.index(u) for u in distinct], dtype=np.int64)
-        return lookup[codes], names, f"{column!r} (class names)", task
     index = {c: i for i, c in enumerate(class_names)}
     unknown = [k for k, u in enumerate(distinct) if u not in index]
     if unknown:  # uniques are in order of appearance: the first unknown one is on the first row
@@ -611,7 +859,7 @@ def _group_column(frame, column, name, where) -> np.ndarray:
     if series.isna().any():
         i = int(np.flatnonzero(series.isna().to_numpy())[0])
         raise InputError(f"{name}: column {column!r}, {where(i)}: is empty")
-    values = series.astype(str).to_numpy(dtype=str)
+    values = series.astype(str).str.strip().to_numpy(dtype=str)  # " test" is split "test"
     if (values == "").any():  # an empty CSV cell is an empty string, not a missing value
         i = int(np.flatnonzero(values == "")[0])
         raise InputError(f"{name}: column {column!r}, {where(i)}: is empty")
@@ -636,9 +884,19 @@ def read_npz(source: Source, *, max_bytes: int | None = None) -> dict[str, np.nd
         raise InputError(f"{name}: holds a single array (.npy), expected an .npz archive")
     if not data.startswith(b"PK"):
         raise InputError(f"{name}: not an .npz archive (a zip of .npy arrays)")
+    limit = max_bytes or max_bytes_default()
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            total = 0
+            for member in archive.infolist():
+                if member.filename.endswith(".npy"):
+                    with archive.open(member) as stream:
+                        total += _npy_bytes(stream, f"{name}: {member.filename}")
+        check_expanded(name, total, limit, "declares arrays")
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             return {key: archive[key] for key in archive.files}
+    except InputError:
+        raise
     # object arrays refused by allow_pickle=False; bad headers (numpy's header parser may
     # raise tokenize.TokenError, not ValueError)
     except (ValueError, tokenize.TokenError) as error:
@@ -659,6 +917,8 @@ def read_npy(source: Source, *, max_bytes: int | None = None) -> np.ndarray:
     data = read_bytes(source, max_bytes=max_bytes)
     if not data.startswith(b"\x93NUMPY"):
         raise InputError(f"{name}: not an .npy file")
+    check_expanded(name, _npy_bytes(io.BytesIO(data), name), max_bytes or max_bytes_default(),
+                   "declares an array")
     try:
         return np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, EOFError, tokenize.TokenError) as error:
@@ -667,6 +927,24 @@ def read_npy(source: Source, *, max_bytes: int | None = None) -> np.ndarray:
         ) from None
     except MemoryError:  # a header declaring a huge shape: numpy allocates before reading
         raise InputError(f"{name}: declares an array too large for memory") from None
+
+
+def _npy_bytes(stream, name: str) -> int:
+    """The bytes an .npy array declares in its header (shape x item size), read before the
+    array is: numpy allocates by the header."""
+    try:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+    except (ValueError, tokenize.TokenError, EOFError, OSError) as error:
+        raise InputError(f"{name}: cannot read as a NumPy array without unpickling "
+                         f"({_first_line(error)})") from None
+    count = 1
+    for size in shape:
+        count *= int(size)
+    return count * max(dtype.itemsize, 1)
 
 
 def _load_npz(source: Source, mapping: Mapping, max_bytes: int | None) -> Loaded:
@@ -696,7 +974,7 @@ def _load_npy_pair(labels: Source, scores: Source, mapping, max_bytes) -> Loaded
 def _from_arrays(arrays, mapping: Mapping, name: str, fmt: str, ignored=()) -> Loaded:
     names = mapping.class_names
     if names is None and "class_names" in arrays:
-        names = arrays["class_names"].tolist()
+        names = [_text(v) for v in np.asarray(arrays["class_names"]).reshape(-1).tolist()]
     groups = {}
     try:
         predictions = Predictions.from_arrays(
@@ -705,7 +983,8 @@ def _from_arrays(arrays, mapping: Mapping, name: str, fmt: str, ignored=()) -> L
         )
         for key in ("split", "model"):
             if key in arrays:
-                values = np.asarray(arrays[key]).astype(str).reshape(-1)
+                values = np.array([_text(v).strip() for v in
+                                   np.asarray(arrays[key]).reshape(-1).tolist()], dtype=str)
                 if values.size != predictions.n_samples:
                     raise InputError(
                         f"{key!r} has {values.size} values but there are {predictions.n_samples} rows"
@@ -914,8 +1193,20 @@ def _line_of(data: bytes, row) -> int | str:
     return "?"
 
 
+def _text(value) -> str:
+    """An array element as text: bytes decoded as UTF-8 (NPZ string arrays saved as bytes)."""
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"class, split and model names must be UTF-8 text, got {value!r}") from None
+    return str(value)
+
+
 def _span(columns: Sequence[str]) -> str:
-    return ", ".join(columns) if len(columns) <= 4 else f"{columns[0]} .. {columns[-1]} ({len(columns)})"
+    """Names for a one-line message: at most four, control characters escaped."""
+    names = [repr(str(c))[1:-1] for c in columns]
+    return ", ".join(names) if len(names) <= 4 else f"{names[0]} .. {names[-1]} ({len(names)})"
 
 
 def _first_line(error: BaseException) -> str:

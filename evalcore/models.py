@@ -4,7 +4,9 @@ Models are loaded safely: the model's config is read as plain JSON first (``conf
 ``.keras`` zip, the ``model_config`` attribute of an ``.h5`` file) and walked; a model holding
 a ``Lambda`` layer or any object from outside Keras (a custom layer, a function from another
 module, a registered custom object) is refused before Keras is asked to load it, so its code
-never runs. Only then ``keras.saving.load_model(..., safe_mode=True, compile=False)`` is called.
+never runs. Objects that name a module are checked against an allow-list: a class must be a
+Keras layer, initializer, regulariser, constraint, optimizer (or schedule), loss, metric or
+dtype policy; a function a Keras activation, loss or metric. Only then ``keras.saving.load_model(..., safe_mode=True, compile=False)`` is called.
 Nothing is ever unpickled.
 
 TensorFlow/Keras are imported lazily, inside the functions that need them.
@@ -16,6 +18,7 @@ import dataclasses
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -439,10 +442,92 @@ def _foreign(node: dict, class_name: str, is_layer: bool, owner: str | None) -> 
         if part and part[0] in NON_MODELING_PARTS:
             return (f"{what} {class_name!r}{where} comes from {module!r}, which is not a "
                     "model building block")
-        return None
+        if class_name == "function":
+            function = node.get("config")
+            if _allowed_function(module, function):
+                return None
+            return (f"function {function!r} of {module!r}{where} is not a Keras activation, "
+                    "loss or metric")
+        if _allowed_class(module, class_name):
+            return None
+        return (f"{what} {class_name!r} of {module!r}{where} is not a Keras layer, activation, "
+                "initializer, regulariser, constraint, optimizer, loss or metric")
     if is_layer and class_name not in _keras_layer_names():
         return f"custom layer {class_name!r}{where} {outside}"
     return None
+
+
+#: the modules a serialized class may name (Keras 3 saves the public module), each with the
+#: base class its objects must derive from (None: only the listed names)
+ALLOWED_CLASS_MODULES = {
+    "keras.layers": "layers.Layer",
+    "keras.initializers": "initializers.Initializer",
+    "keras.regularizers": "regularizers.Regularizer",
+    "keras.constraints": "constraints.Constraint",
+    "keras.optimizers": "optimizers.Optimizer",
+    "keras.optimizers.schedules": "optimizers.schedules.LearningRateSchedule",
+    "keras.losses": "losses.Loss",
+    "keras.metrics": "metrics.Metric",
+    "keras.dtype_policies": "dtype_policies.DTypePolicy",
+}
+#: classes named with module "keras" itself or a model module
+ALLOWED_TOP_CLASSES = {
+    "keras": {"DTypePolicy", "FloatDTypePolicy", "QuantizedDTypePolicy",
+              "QuantizedFloat8DTypePolicy", "Model", "Sequential", "Functional"},
+    "keras.src.models.functional": {"Functional"},
+    "keras.src.models.sequential": {"Sequential"},
+    "keras.src.models.model": {"Model"},
+}
+#: the modules a serialized function may name
+ALLOWED_FUNCTION_MODULES = ("keras.activations", "keras.losses", "keras.metrics")
+
+
+def _resolve(path: str):
+    """keras.<path> (dotted), or None."""
+    obj = _keras()
+    for part in path.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+@lru_cache(maxsize=4096)
+def _allowed_class(module: str, class_name: str) -> bool:
+    """Whether ``module``.``class_name`` is one of Keras' own building blocks (an allow-list:
+    anything else, e.g. a function of keras.config, is refused)."""
+    if class_name in ALLOWED_TOP_CLASSES.get(module, ()):
+        return True
+    if re.fullmatch(r"keras\.src\.ops\.[a-z_]+", module) and class_name.isidentifier():
+        # Keras ops used in a functional model (x + y is keras.src.ops.numpy.Add): an
+        # Operation of Keras' own ops modules
+        import importlib
+
+        from keras.src.ops.operation import Operation
+
+        try:
+            candidate = getattr(importlib.import_module(module), class_name, None)
+        except ImportError:
+            return False
+        return isinstance(candidate, type) and issubclass(candidate, Operation)
+    base = ALLOWED_CLASS_MODULES.get(module)
+    if base is None or not class_name.isidentifier() or class_name.startswith("_"):
+        return False
+    namespace = _resolve(module.removeprefix("keras."))
+    candidate = getattr(namespace, class_name, None)
+    expected = _resolve(base)
+    return isinstance(candidate, type) and isinstance(expected, type) and issubclass(
+        candidate, expected)
+
+
+@lru_cache(maxsize=4096)
+def _allowed_function(module: str, name: Any) -> bool:
+    if module not in ALLOWED_FUNCTION_MODULES or not isinstance(name, str):
+        return False
+    if not name.isidentifier() or name.startswith("_"):
+        return False
+    candidate = getattr(_resolve(module.removeprefix("keras.")), name, None)
+    return callable(candidate) and not isinstance(candidate, type)
 
 
 @lru_cache(maxsize=None)
@@ -464,11 +549,39 @@ def _is_keras_function(name: Any) -> bool:
 
 
 def _keras():
-    """Import Keras lazily, with TensorFlow's C++ logging quiet."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
+    """Import Keras lazily. TensorFlow's C++ start-up lines ("oneDNN custom operations are
+    on", absl's "All log messages before absl::InitializeLog()") are written straight to file
+    descriptor 2 whatever TF_CPP_MIN_LOG_LEVEL says, so the import runs with it pointed at
+    /dev/null: the CLI's stderr keeps its one line on error."""
+    import sys
 
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with _quiet_stderr():
+        import keras
     return keras
+
+
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """File descriptor 2 to /dev/null for the duration (C-level writes included)."""
+    import sys
+
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (e.g. captured): nothing to quiet
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _one_line(error: BaseException) -> str:

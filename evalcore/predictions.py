@@ -94,6 +94,10 @@ class Predictions:
             keep &= getattr(self, column) == value
         if keep.all():
             return self
+        if not keep.any():
+            chosen = " and ".join(f"{c} {v!r}" for c, v in (("split", split), ("model", model))
+                                  if v is not None)
+            raise InputError(f"no rows for {chosen}: that combination is not in the data")
         return replace(
             self,
             y_true=self.y_true[keep],

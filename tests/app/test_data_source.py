@@ -127,3 +127,37 @@ def test_split_selector_defaults_to_test_and_switches():
     support = at.dataframe[0].value["support"].iloc[0]
     split.set_value("train").run()
     assert at.dataframe[0].value["support"].iloc[0] > support
+
+
+def test_a_refused_upload_is_said_in_the_main_panel_with_the_apps_own_controls():
+    at = upload(open_app(), "one.csv", b"label,score\na,0.2\nb,0.7\na,0.4\n")
+    assert_clean(at)
+    (sidebar,) = [e.value for e in at.sidebar.error]
+    assert "names no class among the labels (a, b)" in sidebar
+    assert "“Class names” in the sidebar's column mapping" in sidebar and "--classes" not in sidebar
+    main = [e.value for e in at.main.error]
+    assert any(sidebar in m and "still those of **Digits" in m for m in main), main
+    assert shown_classes(at)[:2] == ["zero", "one"]  # the demo's numbers, and it says so
+
+
+def test_an_empty_split_and_model_choice_keeps_the_data_shown():
+    rows = ["label,prob_a,prob_b,split,model",
+            "a,0.8,0.2,train,m1", "b,0.3,0.7,train,m1",
+            "a,0.6,0.4,test,m2", "b,0.1,0.9,test,m2", "a,0.7,0.3,train,m2"]
+    at = upload(open_app(), "g.csv", ("\n".join(rows) + "\n").encode())
+    assert_clean(at)
+    assert not at.sidebar.error
+    # by default a model with test rows
+    assert at.sidebar.selectbox(key=state.MODEL).value == "m2"
+    before = shown_classes(at)
+    support = at.dataframe[0].value["support"].tolist()
+    # m1 has no test rows: the choice is refused in one line, the last good view stays
+    at.sidebar.selectbox(key=state.MODEL).set_value("m1").run()
+    assert_clean(at)
+    (message,) = [e.value for e in at.sidebar.error]
+    assert "no rows for split 'test' and model 'm1'" in message and "\n" not in message
+    assert any("still those of" in e.value for e in at.main.error)
+    assert shown_classes(at) == before and at.dataframe[0].value["support"].tolist() == support
+    for page in ("views/curves.py", "views/thresholds.py", "views/overview.py"):
+        at.switch_page(page).run()
+        assert_clean(at)

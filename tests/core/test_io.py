@@ -143,7 +143,7 @@ def _with_groups(columns: dict, data: Data, numeric_extra: bool) -> tuple[dict, 
     columns = {"id": data.ids, **columns, "split": data.split, "model": data.model}
     columns["note"] = np.where(np.arange(N) % 2 == 0, "checked", "todo")
     ignored = ("note",)
-    if numeric_extra:  # only where scores are found by prefix or class name, not "all numeric"
+    if numeric_extra:  # only where the scores are prefixed (the prefix says what they are)
         columns["weight"] = np.linspace(0.5, 2.0, N)
         ignored += ("weight",)
     return columns, ignored
@@ -159,8 +159,8 @@ def _multiclass(labels: str, prefix: str, groups: bool) -> Layout:
     values = d.logits if prefix == "logit_" else d.scores
     columns = {"label": label_values, **_score_columns(prefix, d.names, values)}
     ignored: tuple[str, ...] = ()
-    if groups:
-        columns, ignored = _with_groups(columns, d, numeric_extra=True)
+    if groups:  # a numeric extra column beside unprefixed scores is an error (tested apart)
+        columns, ignored = _with_groups(columns, d, numeric_extra=prefix != "")
     return Layout(pd.DataFrame(columns), oracle(d.y, values, class_names=d.names), d, ignored)
 
 
@@ -619,8 +619,9 @@ TEXT_ERRORS = {
     "fractional label": ("label,prob_a,prob_b\n0,0.2,0.8\n1.5,0.6,0.4\n", ["row 2 (line 3)", "1.5 is not a class index"]),
     "infinite label": ("label,prob_a,prob_b\n0,0.2,0.8\ninf,0.6,0.4\n", ["row 2 (line 3)", "inf is not a class index"]),
     "huge label": ("label,prob_a,prob_b\n0,0.2,0.8\n1e300,0.6,0.4\n", ["row 2 (line 3)", "1e+300 is not a class index"]),
-    "empty label": (GOOD + ",0.5,0.5\n", ["label column 'label'", "row 4 (line 5)", "''"]),
-    "one class": ("label,score\na,0.2\na,0.6\n", ["only holds ['a']"]),
+    "empty label": (GOOD + ",0.5,0.5\n", ["label column 'label'", "row 4 (line 5)", "is empty"]),
+    "one class": ("label,score\na,0.2\na,0.6\n", ["names no class among the labels (a)",
+                                                  "--classes NEGATIVE,POSITIVE"]),
     "no label column": ("truth_value,prob_a,prob_b\na,0.2,0.8\n", ["no label column found", "candidates: ['truth_value']", "--label-column"]),
     "no score columns": ("label,note\na,x\nb,y\n", ["no score columns found", "prob_"]),
     "mixed prefixes": ("label,prob_a,p_b\na,0.2,0.8\nb,0.6,0.4\n", ["different prefixes (p_, prob_)"]),

@@ -459,6 +459,22 @@ def _config(layer: dict, **top) -> dict:
                   "loss": {"module": "builtins", "class_name": "function",
                            "config": "my_loss", "registered_name": "function"}}}),
      "custom function 'my_loss'"),
+    # the allow-list: functions of keras.config / keras itself are not activations, even
+    # where the module passes as "keras" (the reproducer of the loading issue)
+    (_config({"config": {"name": "d", "activation": {
+        "module": "keras", "class_name": "function", "config": "config.set_floatx"}}}),
+     "function 'config.set_floatx' of 'keras' (in layer 'd') is not a Keras activation"),
+    (_config({"config": {"name": "d", "activation": {
+        "module": "keras.ops", "class_name": "function", "config": "convert_to_tensor"}}}),
+     "is not a Keras activation"),
+    (_config({"config": {"name": "d", "kernel_initializer": {
+        "module": "keras.initializers", "class_name": "get", "config": {}}}}),
+     "'get' of 'keras.initializers' (in layer 'd') is not a Keras layer"),
+    (_config({"module": "keras.layers", "class_name": "deserialize"}),
+     "'deserialize' of 'keras.layers'"),
+    (_config({"module": "keras", "class_name": "Variable"}), "'Variable' of 'keras'"),
+    (_config({"module": "keras.src.ops.numpy", "class_name": "nope"}), "'nope'"),
+    (_config({"module": "keras.src.ops.nothere", "class_name": "Add"}), "'Add'"),
 ])
 def test_config_walk_refuses_code_from_outside_keras(config, reason):
     assert reason in (models._refusal(config) or "")
@@ -472,6 +488,10 @@ def test_config_walk_refuses_code_from_outside_keras(config, reason):
     _config({}, compile_config={"loss": {"module": "builtins", "class_name": "function",
                                          "config": "my_loss", "registered_name": "function"}}),
     {"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense", "config": {}}]}},
+    _config({"config": {"name": "d", "activation": {
+        "module": "keras.activations", "class_name": "function", "config": "gelu"}}}),
+    _config({"config": {"name": "d", "kernel_regularizer": {
+        "module": "keras.regularizers", "class_name": "L1L2", "config": {}}}}),
 ])
 def test_config_walk_allows_keras_own_objects(config):
     assert models._refusal(config) is None
