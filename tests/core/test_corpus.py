@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from evalcore.errors import InputError
 from evalcore.io import NamedBytes, load
