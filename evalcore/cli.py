@@ -382,6 +382,7 @@ def _optimise(args) -> tuple[dict, str]:
         out["reported_on"] = None
         out["note"] = ("tuned and reported on the same rows: expect the numbers to be optimistic; "
                        "give the file a validation split (or --tune-split)")
+        lines.append(f"note: {out['note']}")
     for row in out["constraints"]:
         lines.append(f"{row['constraint']}: {_fmt(row['before'])} -> {_fmt(row['after'])} "
                      f"({'met' if row['met'] else 'NOT met'})")

@@ -563,7 +563,9 @@ def _detect_scores(frame, columns, used, labels: list[str] | None, numeric_label
             raise InputError(
                 f"{name}: {what} looks like the row index that pandas' to_csv() writes; write "
                 f"the file with index=False, or {ignore}")
-    named_by = set(labels or ()) | set(classes or ())
+    if labels is None:  # no label column: refused next, naming the candidates
+        return numeric, numeric, {""}
+    named_by = set(labels) | set(classes or ())
     named = [c for c in free if c in named_by]
     if len(numeric) == 1 and not named:  # one score column: binary, checked with its labels
         return numeric, numeric, {""}
