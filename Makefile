@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+# the app listens on this machine only; HOST=0.0.0.0 shares it on the network (README)
+HOST   ?= 127.0.0.1
 # the browser tests drive Debian's chromium at this path (tests/e2e/conftest.py; Playwright
 # cannot download its own browsers here)
 CHROMIUM := /usr/bin/chromium
@@ -22,8 +24,8 @@ install-test: $(PY)
 	$(PY) -m pip install -q -e '.[test]'
 
 run: install
-	@echo "evalcore: serving on http://localhost:$(PORT)"
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+	@echo "evalcore: serving on http://$(HOST):$(PORT)"
+	$(VENV)/bin/streamlit run app.py --server.address $(HOST) --server.port $(PORT) --server.headless true
 
 test: install-test chromium
 	$(PY) -m pytest

@@ -1,11 +1,15 @@
 """evalcore dashboard: the frame shared by every page (config, data source, navigation)."""
 
+from pathlib import Path
+
 import streamlit as st
 
-from dashboard import sidebar, thresholds
+from dashboard import links, sidebar, thresholds
 from dashboard.widgets import DATASET_KEY
 
-st.set_page_config(page_title="evalcore", page_icon=":material/query_stats:", layout="wide")
+# a local file: an emoji or Material icon favicon is fetched from the internet
+FAVICON = str(Path(__file__).resolve().parent / "dashboard" / "favicon.png")
+st.set_page_config(page_title="evalcore", page_icon=FAVICON, layout="wide")
 
 PAGES = [
     st.Page("views/overview.py", title="Overview", icon=":material/table:", url_path="overview",
@@ -22,10 +26,11 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-thresholds.restore_source_from_url()
+links.capture()
 data = sidebar.data_source()
 sidebar.main_notice(data)
+links.missing_notice()
 thresholds.init(data)
 st.session_state[DATASET_KEY] = data
 page.run()
-thresholds.sync_url(data)
+links.sync(data)

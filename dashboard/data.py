@@ -1,35 +1,48 @@
 """Cached loading: a data source -> Loaded -> the selected Predictions -> CurveSet.
 
-Everything is keyed by the content hash of the uploaded bytes (or the demo's name) and the
-mapping, never by the bytes themselves (hashing 100 MB on every rerun would cost more than the
-slider). ``st.cache_resource`` returns the shared objects: nothing here may mutate them.
+A source is an address: a demo's name, or the content hash of uploaded files, which are kept
+in the upload store (:mod:`dashboard.store`) and read from there when the data is not in
+memory. Loaded data and curves live in one process-wide cache bounded by bytes, shared by
+every session: ten sessions on the same file hold one copy. ``Source`` carries no bytes, so a
+session's state stays small and a closed session frees nothing but its own views. Nothing
+here may mutate the shared objects.
 """
 
 from __future__ import annotations
 
-import hashlib
+import os
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any, Callable
 
+import numpy as np
 import streamlit as st
 
+from dashboard.store import Stored, UploadStore, default_store, file_digest, source_key
 from evalcore import CurveSet, Predictions, compute_curves, demos
-from evalcore.io import Layout, Loaded, Mapping, NamedBytes, load
+from evalcore.errors import InputError
+from evalcore.io import Layout, Loaded, Mapping, NamedBytes, load, parse_size
+
+#: the shared cache of loaded data and curves, in bytes (EVALCORE_CACHE_BYTES)
+DEFAULT_CACHE_BYTES = 2 << 30
 
 
 @dataclass(frozen=True)
 class Source:
     """Where the data comes from: a demo, uploaded prediction file(s), or a Keras model and
-    its data (``files`` = model, data)."""
+    its data. ``key``: the demo's name or the content hash (the store's key). ``files``: the
+    bytes, only until they are in the store."""
 
     kind: str  # "demo" | "file" | "model"
-    key: str  # the demo's name or the content hash of the files
+    key: str
     label: str  # what the user sees
     files: tuple[NamedBytes, ...] = field(default=(), compare=False, repr=False)
     label_column: str | None = None  # of a Keras data table
     layer: str | None = None  # Keras layer to evaluate
+
+    def without_bytes(self) -> Source:
+        return Source(self.kind, self.key, self.label, (), self.label_column, self.layer)
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,44 +63,147 @@ class Dataset:
         return f"{self.source.key}|{self.mapping!r}|{self.split}|{self.model}"
 
 
-def content_key(files: tuple[NamedBytes, ...]) -> str:
-    digest = hashlib.sha256()
-    for f in files:
-        digest.update(f.name.encode())
-        digest.update(hashlib.sha256(f.data).digest())
-    return digest.hexdigest()[:24]
+def upload_source(kind: str, files: tuple[NamedBytes, ...], digests: tuple[str, ...],
+                  label_column: str | None = None, layer: str | None = None) -> Source:
+    """The source of uploaded files (``digests``: their :func:`~dashboard.store.file_digest`)."""
+    key = source_key(kind, digests, label_column, layer)
+    if kind == "model":
+        label = f"{files[0].name} on {files[1].name}"
+    else:
+        label = " + ".join(f.name for f in files)
+    return Source(kind, key, label, files, label_column, layer)
 
 
 def demo_source(name: str) -> Source:
     return Source("demo", name, demos.DESCRIPTIONS.get(name, name))
 
 
-MODEL_RUNS = 4  # Keras predictions kept
+def stored_source(key: str) -> Source | None:
+    """The source an address names, if its files are still in the store."""
+    stored = store().get(key)
+    if stored is None:
+        return None
+    names = [f.name for f in stored.files]
+    label = (f"{names[0]} on {names[1]}" if stored.kind == "model" else " + ".join(names))
+    return Source(stored.kind, key, label, (), stored.label_column, stored.layer)
 
 
-@st.cache_resource(max_entries=6, show_spinner="Reading the data ...")
-def _load(source_key: str, mapping_key: str, _source: Source, _mapping: Mapping) -> Loaded:
-    if _source.kind == "demo":
-        return demos.load_demo(_source.key, _mapping)
-    return load(list(_source.files), _mapping)
+def keep(source: Source) -> Source:
+    """Put an upload's files in the store; return the source without its bytes when they are
+    safely there (else with them, so that nothing is lost)."""
+    if source.kind == "demo" or not source.files:
+        return source
+    s = store()
+    s.put(source.kind, source.files, source.label_column, source.layer)
+    return source.without_bytes() if s.get(source.key) is not None else source
+
+
+def _files(source: Source) -> tuple[NamedBytes, ...]:
+    if source.files:
+        return source.files
+    stored: Stored | None = store().get(source.key)
+    if stored is None:
+        raise InputError(f"{source.label}: no longer on this server; upload it again")
+    return stored.files
 
 
 @st.cache_resource
-def _model_runs() -> tuple[OrderedDict, threading.Lock]:
-    """Keras predictions by content: a bounded store shared by sessions. (Not a cached
-    function, because the run draws a progress bar, which a cached function cannot.)"""
-    return OrderedDict(), threading.Lock()
+def store() -> UploadStore:
+    """The upload store of this server process."""
+    return default_store()
+
+
+# --------------------------------------------------------------------------- the shared cache
+
+
+class SharedCache:
+    """Values by key, bounded by their bytes (least recently used out first), computed once
+    even when several sessions ask at the same time."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._values: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._computing: dict[Any, threading.Lock] = {}
+
+    def get(self, key, compute: Callable[[], Any]):
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key][0]
+            gate = self._computing.setdefault(key, threading.Lock())
+        with gate:  # one session computes; the others wait for its value
+            with self._lock:
+                if key in self._values:
+                    self._values.move_to_end(key)
+                    return self._values[key][0]
+            value = compute()
+            size = nbytes(value)
+            with self._lock:
+                self._values[key] = (value, size)
+                self._computing.pop(key, None)
+                total = sum(s for _, s in self._values.values())
+                while total > self.max_bytes and len(self._values) > 1:
+                    _, (_, dropped) = self._values.popitem(last=False)
+                    total -= dropped
+            return value
+
+    @property
+    def total_bytes(self) -> int:
+        with self._lock:
+            return sum(s for _, s in self._values.values())
+
+
+def nbytes(value, _seen: set[int] | None = None) -> int:
+    """The bytes of the NumPy arrays a value holds (dataclasses, tuples, lists, dicts)."""
+    seen = set() if _seen is None else _seen
+    if id(value) in seen:
+        return 0
+    seen.add(id(value))
+    if isinstance(value, np.ndarray):
+        base = value if value.base is None else value.base
+        return 0 if id(base) in seen and base is not value else value.nbytes
+    if is_dataclass(value) and not isinstance(value, type):
+        items = [getattr(value, f.name) for f in fields(value)] + list(
+            getattr(value, "__dict__", {}).values())
+    elif isinstance(value, (tuple, list)):
+        items = list(value)
+    elif isinstance(value, dict):
+        items = list(value.values())
+    else:
+        return 0
+    return sum(nbytes(item, seen) for item in items)
+
+
+@st.cache_resource
+def shared() -> SharedCache:
+    """The process-wide cache of loaded data and curves."""
+    size = os.environ.get("EVALCORE_CACHE_BYTES")
+    return SharedCache(parse_size(size) if size else DEFAULT_CACHE_BYTES)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_source(
+    source: Source, mapping: Mapping, progress: Callable[[int, int], None] | None = None
+) -> Loaded:
+    """The whole file, read once per content and mapping for every session (InputError on
+    bad input)."""
+    def compute() -> Loaded:
+        if source.kind == "demo":
+            return demos.load_demo(source.key, mapping)
+        if source.kind == "model":
+            return _run_model(source, progress)
+        return load(list(_files(source)), mapping)
+
+    return shared().get(("loaded", source.key, repr(mapping)), compute)
 
 
 def _run_model(source: Source, progress: Callable[[int, int], None] | None) -> Loaded:
     from evalcore import models  # TensorFlow only when a model is given
 
-    store, lock = _model_runs()
-    with lock:
-        if source.key in store:
-            store.move_to_end(source.key)
-            return store[source.key]
-    model, data = source.files
+    model, data = _files(source)
     predictions = models.predict(
         model, data, label_column=source.label_column, layer=source.layer, progress=progress,
     )
@@ -95,45 +211,26 @@ def _run_model(source: Source, progress: Callable[[int, int], None] | None) -> L
         file=f"{model.name} on {data.name}", format="keras",
         n_rows=predictions.n_samples, labels=source.label_column or "array y",
     )
-    loaded = Loaded(predictions, layout)
-    with lock:
-        store[source.key] = loaded
-        while len(store) > MODEL_RUNS:
-            store.popitem(last=False)
-    return loaded
-
-
-def load_source(
-    source: Source, mapping: Mapping, progress: Callable[[int, int], None] | None = None
-) -> Loaded:
-    """The whole file, read once per content and mapping (InputError on bad input)."""
-    if source.kind == "model":
-        return _run_model(source, progress)
-    return _load(source.key, repr(mapping), source, mapping)
-
-
-@st.cache_resource(max_entries=24, show_spinner="Computing the curves ...")
-def _curves(source_key: str, mapping_key: str, split: str | None, model: str | None,
-            _predictions: Predictions) -> CurveSet:
-    return compute_curves(_predictions)
-
-
-def dataset(source: Source, mapping: Mapping, loaded: Loaded, split: str | None,
-            model: str | None) -> Dataset:
-    """Select the rows of one split and model and attach their (cached) curves."""
-    predictions = loaded.predictions.select(split=split, model=model)
-    curves = _curves(source.key, repr(mapping), split, model, predictions)
-    return Dataset(source, mapping, loaded, predictions, curves, split, model)
+    return Loaded(predictions, layout)
 
 
 def curves_for(source: Source, mapping: Mapping, split: str | None, model: str | None,
                predictions: Predictions) -> CurveSet:
-    """The (cached) curves of the rows of one split and model of a source."""
-    return _curves(source.key, repr(mapping), split, model, predictions)
+    """The (shared) curves of the rows of one split and model of a source."""
+    return shared().get(("curves", source.key, repr(mapping), split, model),
+                        lambda: compute_curves(predictions))
+
+
+def dataset(source: Source, mapping: Mapping, loaded: Loaded, split: str | None,
+            model: str | None) -> Dataset:
+    """Select the rows of one split and model and attach their (shared) curves."""
+    predictions = loaded.predictions.select(split=split, model=model)
+    curves = curves_for(source, mapping, split, model, predictions)
+    return Dataset(source, mapping, loaded, predictions, curves, split, model)
 
 
 def split_curves_for(data: Dataset, split: str) -> CurveSet:
-    """The (cached) curves of one split of the same model."""
+    """The (shared) curves of one split of the same model."""
     p = data.loaded.predictions.select(split=split, model=data.model)
     return curves_for(data.source, data.mapping, split, data.model, p)
 
@@ -144,16 +241,11 @@ def split_curves(data: Dataset) -> list[tuple[str, CurveSet]]:
             for split in data.loaded.predictions.splits if split != data.split]
 
 
-@st.cache_resource(max_entries=24, show_spinner=False)
-def _auc_intervals(dataset_key: str, _curves: CurveSet) -> list:
-    from evalcore.stats import auc_intervals
-
-    return auc_intervals(_curves)
-
-
 def auc_intervals(data: Dataset) -> list:
-    """DeLong's 95% interval of every class' ROC AUC (cached with the curves)."""
-    return _auc_intervals(data.key, data.curves)
+    """DeLong's 95% interval of every class' ROC AUC (shared with the curves)."""
+    from evalcore.stats import auc_intervals as compute
+
+    return shared().get(("delong", data.key), lambda: compute(data.curves))
 
 
 def report_html(data: Dataset, decision, intervals: dict | None = None) -> str:
@@ -166,3 +258,20 @@ def report_html(data: Dataset, decision, intervals: dict | None = None) -> str:
                   "detected": data.loaded.layout.describe(data.loaded.predictions)}
     return render_report(data.predictions, data.curves, decision, provenance=provenance,
                          intervals=intervals, calibration=calibration(data.predictions))
+
+
+def digest(upload) -> str:
+    """An upload's digest (hashed once per upload and session: hashing 100 MB on every rerun
+    would cost more than the rerun)."""
+    from dashboard import state
+
+    hashes = st.session_state.setdefault(state.HASHES, {})
+    if upload.file_id not in hashes:
+        hashes[upload.file_id] = file_digest(NamedBytes(upload.name, upload.getvalue()))
+    return hashes[upload.file_id]
+
+
+def second_file(upload) -> Source:
+    """The source of a second prediction file (the Compare page)."""
+    return upload_source("file", (NamedBytes(upload.name, upload.getvalue()),),
+                         (digest(upload),))

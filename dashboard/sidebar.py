@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import streamlit as st
 
-from dashboard import state
-from dashboard.data import Dataset, Source, content_key, dataset, demo_source, load_source
+from dashboard import links, state
+from dashboard.data import (
+    Dataset,
+    Source,
+    dataset,
+    demo_source,
+    digest,
+    keep,
+    load_source,
+    upload_source,
+)
 from evalcore import demos
 from evalcore.errors import InputError
 from evalcore.io import FORMATS, Mapping, NamedBytes, read_table
@@ -93,15 +104,20 @@ def _requested_source() -> Source | None:
             key=state.UPLOAD,
         )
         if not uploads:
-            st.caption("A table with a label column and one score column per class, e.g. "
-                       "`label,prob_cat,prob_dog`.")
+            active = st.session_state.get(state.ACTIVE, (None,))[0]
+            if active is not None and active.kind == "file":
+                st.caption(f"In use: **{active.label}** (kept on this server; its link brings "
+                           "it back). Upload another file to replace it.")
+            else:
+                st.caption("A table with a label column and one score column per class, e.g. "
+                           "`label,prob_cat,prob_dog`.")
             return None
         if len(uploads) > 1 and not all(f.name.lower().endswith(".npy") for f in uploads[-2:]):
             uploads = uploads[-1:]  # the newest file; older ones (e.g. a refused one) stay out
         uploads = uploads[-2:]
-        files = tuple(_named(f) for f in uploads)
-        key = "+".join(_content_hash(f) for f in uploads)
-        return Source("file", key, " + ".join(f.name for f in files), files)
+        st.session_state[state.REQUEST_FILES] = [f.file_id for f in uploads]
+        return upload_source("file", tuple(_named(f) for f in uploads),
+                             tuple(digest(f) for f in uploads))
     model = st.file_uploader("Keras model (.keras, .h5)", type=["keras", "h5"], key=state.MODEL_FILE)
     data = st.file_uploader(
         "Data: .npz with x, y (and class_names), or a CSV/Parquet table of features",
@@ -112,29 +128,24 @@ def _requested_source() -> Source | None:
     if model is None or data is None:
         st.caption("The model is loaded in safe mode: Lambda layers and custom code are refused.")
         return None
-    files = (_named(model), _named(data))
-    key = f"{_content_hash(model)}+{_content_hash(data)}|{label}|{layer}"
-    return Source("model", key, f"{model.name} on {data.name}", files, label, layer)
+    st.session_state[state.REQUEST_FILES] = [model.file_id, data.file_id]
+    return upload_source("model", (_named(model), _named(data)), (digest(model), digest(data)),
+                         label, layer)
 
 
 def _named(upload) -> NamedBytes:
     return NamedBytes(upload.name, upload.getvalue())
 
 
-def _content_hash(upload) -> str:
-    """The content hash of an upload, computed once per upload (hashing 100 MB on every
-    rerun would cost more than the rerun)."""
-    hashes = st.session_state.setdefault(state.HASHES, {})
-    if upload.file_id not in hashes:
-        hashes[upload.file_id] = content_key((_named(upload),))
-    return hashes[upload.file_id]
-
-
 def _mapping_for(requested: Source | None) -> Mapping:
-    """The overrides chosen for this source (none for a new source)."""
+    """The overrides chosen for this source (a link's, for the data it waits for; none for a
+    new source)."""
     key, mapping = st.session_state.get(state.MAPPING, (None, Mapping()))
     target = requested if requested is not None else st.session_state.get(state.ACTIVE, (None,))[0]
-    return mapping if target is not None and key == target.key else Mapping()
+    if target is not None and key == target.key:
+        return mapping
+    linked = links.mapping_for(target) if target is not None else None
+    return linked or Mapping()
 
 
 def _try_to_use(source: Source, mapping: Mapping) -> None:
@@ -158,8 +169,13 @@ def _try_to_use(source: Source, mapping: Mapping) -> None:
     except Exception as error:  # never a traceback in the app: one line, and keep going
         message = f"{source.label}: could not be read ({type(error).__name__}: {error})"
     else:
-        st.session_state[state.ACTIVE] = (source, mapping)
+        # the bytes go to the upload store (a link brings them back) and leave the session
+        kept = keep(source)
+        st.session_state[state.ACTIVE] = (kept, mapping)
         st.session_state.pop(state.FAILED, None)
+        links.pending(source)
+        if not kept.files:
+            _release_uploads()
         return
     finally:
         if bar is not None:
@@ -167,6 +183,22 @@ def _try_to_use(source: Source, mapping: Mapping) -> None:
     message = for_the_app(message.splitlines()[0])
     st.session_state[state.FAILED] = (request, message)
     _show_failure(source, message)
+
+
+def _release_uploads() -> None:
+    """Drop the uploaded bytes Streamlit holds for this session (once they are in the upload
+    store): ten sessions uploading 100 MB would otherwise hold ten copies until they close.
+    The uploader then shows no file; the sidebar says which is in use."""
+    try:
+        from streamlit.runtime import Runtime
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        manager = Runtime.instance().uploaded_file_mgr
+        for file_id in st.session_state.pop(state.REQUEST_FILES, []):
+            manager.remove_file(ctx.session_id, file_id)
+    except Exception:  # another Streamlit, or no runtime (AppTest): the bytes stay, that is all
+        pass
 
 
 def _show_failure(source: Source, message: str) -> None:
@@ -222,7 +254,7 @@ def _override_form(
     """Overrides of the detection for one source (``role``: "active" or "failed"); applied
     together on submit. Widgets are keyed by the source and its mapping, so that they start
     from the mapping in use."""
-    prefix = f"map.{role}.{content_key((NamedBytes(source_key, repr(current).encode()),))[:8]}"
+    prefix = f"map.{role}.{hashlib.sha256((source_key + repr(current)).encode()).hexdigest()[:8]}"
     with st.form(f"overrides-{role}", border=False):
         label = score_columns = ignore = None
         if columns:

@@ -22,6 +22,7 @@ MODEL_LAYER = "source.model_layer"
 ACTIVE = "source.active"  # the Source in use (plain key: survives failed uploads)
 FAILED = "source.failed"  # (request key, message) of the last refused source
 HASHES = "source.hashes"  # upload file_id -> content hash
+REQUEST_FILES = "source.request_files"  # file ids of the upload being read
 MAPPING = "source.mapping"  # overrides of the detection
 NOTICE = "source.notice"  # a refusal to show in the main panel too
 LAST_DATASET = "source.last_dataset"  # the dataset shown last, kept when a selection fails
@@ -55,8 +56,8 @@ OVERLAY = "curves.overlay"
 BOOTSTRAP = "overview.bootstrap"  # (dataset key, summary_intervals result)
 REPORT = "overview.report_html"  # (dataset key, the HTML report)
 
-URL_LOADED = "url.loaded"  # the decision was restored from the URL once
-URL_SOURCE_LOADED = "url.source_loaded"  # the demo and split were restored from the URL once
+URL_VIEW = "url.view"  # the link the session was opened with, until its view is applied
+MISSING = "url.missing"  # (key, file name) of a link's data no longer on this server
 
 #: query parameters of a shareable view
 Q_DEMO, Q_SPLIT, Q_RULE, Q_THRESHOLD, Q_CLASS_THRESHOLD, Q_CLASS, Q_SHOWN = (

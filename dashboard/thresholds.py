@@ -1,4 +1,4 @@
-"""The decision every page shows, kept as one :class:`~evalcore.decisions.Decision`, and its URL.
+"""The decision every page shows, kept as one :class:`~evalcore.decisions.Decision`.
 
 ``state.DECISION`` holds the Decision; every page counts it through :func:`confusion` and
 every figure, table, download and the URL read it. The controls only edit it:
@@ -21,13 +21,7 @@ import streamlit as st
 from dashboard import state
 from dashboard.data import Dataset
 from evalcore.counts import Counts
-from evalcore.decisions import (
-    DEFAULT_THRESHOLD,
-    RULES_BY_TASK,
-    THRESHOLD_RULES,
-    Confusion,
-    Decision,
-)
+from evalcore.decisions import DEFAULT_THRESHOLD, THRESHOLD_RULES, Confusion, Decision
 from evalcore.decisions import confusion as count
 from evalcore.errors import InputError
 from evalcore.predictions import logit
@@ -45,16 +39,18 @@ RULE_HELP = {
 
 
 def init(data: Dataset) -> None:
-    """Reset the decision when the dataset changes; restore it from the URL once."""
+    """Reset the decision when the dataset changes; the view of a link once its data is in."""
+    from dashboard import links
+
     ss = st.session_state
     if ss.get(state.DATASET) == data.key and isinstance(ss.get(state.DECISION), Decision):
         return
     global_t = DEFAULT_THRESHOLD
     decision = Decision.of(data.predictions)
     ss[state.BY_RULE] = {}
-    if not ss.get(state.URL_LOADED):
-        ss[state.URL_LOADED] = True
-        decision, global_t = _from_url(data, decision, global_t)
+    restored = links.view_for(data)
+    if restored is not None:
+        decision, global_t = restored
     state.set_value(state.GLOBAL, global_t)
     state.set_value(state.RULE, decision.rule)
     ss[state.DECISION] = decision
@@ -181,118 +177,6 @@ def describe(data: Dataset, t: float) -> str:
     if data.predictions.conversion == "sigmoid":
         text += f" (logit {logit(t):+.3f})"
     return text
-
-
-# --------------------------------------------------------------------------- the URL
-
-
-def sync_url(data: Dataset) -> None:
-    """Write the view into the URL so that it can be shared: the decision (``rule``; ``t``
-    and the classes whose threshold differs from it as ``ct=name:t``, in priority order for
-    priority; ``cw=name:w``; ``cost=row;row``), the tuned class, the classes shown."""
-    d = decision()
-    g = float(st.session_state[state.GLOBAL])
-    params: dict[str, object] = {state.Q_RULE: d.rule, state.Q_THRESHOLD: _text(g)}
-    if data.source.kind == "demo":
-        params[state.Q_DEMO] = data.source.key
-    if data.split:
-        params[state.Q_SPLIT] = data.split
-    if d.rule == "priority":
-        params[state.Q_CLASS_THRESHOLD] = [f"{d.classes[c]}:{_text(d.thresholds[c])}"
-                                           for c in d.order]
-    elif d.rule in ("per-class", "multilabel"):
-        params[state.Q_CLASS_THRESHOLD] = [f"{n}:{_text(t)}" for n, t in zip(d.scored, d.thresholds)
-                                           if t != g]
-    elif d.rule in ("abstain", "binary"):
-        params[state.Q_THRESHOLD] = _text(d.thresholds[0])
-    elif d.rule == "weighted":
-        params[state.Q_CLASS_WEIGHT] = [f"{n}:{_text(w)}" for n, w in zip(d.classes, d.weights)
-                                        if w != 1.0]
-    elif d.rule == "cost":
-        params[state.Q_COST] = ";".join(",".join(_text(v) for v in row) for row in d.costs)
-    params = {k: v for k, v in params.items() if v not in ([], "")}
-    if st.session_state.get(state.CLASS):
-        params[state.Q_CLASS] = st.session_state[state.CLASS]
-    shown = st.session_state.get(state.SHOWN)
-    if shown and len(shown) < len(data.curves.names):
-        params[state.Q_SHOWN] = list(shown)
-    st.query_params.from_dict(params)
-
-
-def _text(value: float) -> str:
-    """The shortest text that reads back as the same float (0.8, not 0.80000000000000004)."""
-    return repr(float(value))
-
-
-def _from_url(data: Dataset, default: Decision, global_t: float) -> tuple[Decision, float]:
-    """The decision a shared URL describes (anything malformed falls back to the default)."""
-    params = st.query_params
-    names = data.predictions.class_names
-    rule = params.get(state.Q_RULE, default.rule)
-    global_t = _number(params.get(state.Q_THRESHOLD), global_t)
-    pairs = _pairs(params.get_all(state.Q_CLASS_THRESHOLD))
-    chosen = params.get(state.Q_CLASS)
-    if chosen in data.curves.names:
-        state.set_value(state.CLASS, chosen)
-    shown = [c for c in params.get_all(state.Q_SHOWN) if c in data.curves.names]
-    if shown:
-        st.session_state[state.SHOWN] = shown
-    if rule not in RULES_BY_TASK[data.predictions.task]:
-        return default, global_t
-    try:
-        if rule == "priority":
-            return Decision.priority(names, [(n, t) for n, t in pairs if n in names]), global_t
-        if rule == "weighted":
-            weights = {n: w for n, w in _pairs(params.get_all(state.Q_CLASS_WEIGHT)) if n in names}
-            return Decision.weighted(names, weights), global_t
-        if rule == "cost":
-            text = params.get(state.Q_COST)
-            rows = ([[float(v) for v in row.split(",")] for row in text.split(";")] if text
-                    else 1 - np.eye(len(names)))  # no matrix given: 0-1 loss
-            return Decision.cost(names, rows), global_t
-        if rule in ("per-class", "multilabel"):
-            scored = data.curves.names
-            values = dict.fromkeys(scored, global_t)
-            values.update({n: t for n, t in pairs if n in values})
-            return Decision.of(data.predictions, rule, list(values.values())), global_t
-        return Decision.of(data.predictions, rule, global_t), global_t
-    except (InputError, ValueError):
-        return default, global_t
-
-
-def _pairs(items) -> list[tuple[str, float]]:
-    out = []
-    for item in items:
-        name, _, value = str(item).rpartition(":")
-        v = _number(value, None)
-        if name and v is not None:
-            out.append((name, v))
-    return out
-
-
-def _number(text, default):
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        return default
-    return value if np.isfinite(value) else default
-
-
-def restore_source_from_url() -> None:
-    """Before the sidebar is drawn: a URL naming a demo and a split selects them (once)."""
-    ss = st.session_state
-    if ss.get(state.URL_SOURCE_LOADED):
-        return
-    ss[state.URL_SOURCE_LOADED] = True
-    demo = st.query_params.get(state.Q_DEMO)
-    from evalcore import demos
-
-    if demo in demos.NAMES:
-        ss[state.SOURCE_KIND] = "demo"
-        ss[state.DEMO] = demo
-    split = st.query_params.get(state.Q_SPLIT)
-    if split:
-        ss[state.SPLIT] = split
 
 
 # --------------------------------------------------------------------------- thresholds files

@@ -258,6 +258,36 @@ def metrics_table(data: Dataset, decision: Confusion) -> pd.DataFrame:
     return frame
 
 
+def split_table(data: Dataset) -> pd.DataFrame:
+    """Per class (and micro/macro): ROC AUC and AP of every split, and each other split's
+    difference from the split shown."""
+    from dashboard.data import split_curves_for
+
+    splits = data.loaded.predictions.splits
+    curves = {s: split_curves_for(data, s) for s in splits}
+    names = list(data.curves.names)
+    rows = []
+    for i, name in enumerate([*names, "micro", "macro"]):
+        row: dict[str, object] = {"class": name}
+        for metric, label in (("roc_auc", "AUC"), ("average_precision", "AP")):
+            shown = _metric(curves[data.split], metric, i, len(names))
+            for s in splits:
+                row[f"{label} {s}"] = _metric(curves[s], metric, i, len(names))
+            for s in splits:
+                if s != data.split:
+                    value = row[f"{label} {s}"]
+                    row[f"{label} {s} − {data.split}"] = (
+                        None if value is None or shown is None else value - shown)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _metric(curves, metric: str, i: int, k: int) -> float | None:
+    if i < k:
+        return getattr(curves.classes[i], metric)
+    return getattr(getattr(curves, metric), "micro" if i == k else "macro")
+
+
 def confusion_table(decision: Confusion, normalize: str | None) -> pd.DataFrame:
     """The K x K (+ abstained) matrix as a table, rows true, columns predicted."""
     matrix = decision.matrix if normalize is None else decision.normalized(normalize)

@@ -97,12 +97,16 @@ def roc_figure(
     show_micro: bool = True,
     show_macro: bool = True,
     extra: Sequence[tuple[str, CurveSet]] = (),
+    split: str | None = None,
+    legend: Literal["below", "right"] = "below",
 ) -> go.Figure:
     """One-vs-rest ROC curves of ``classes`` (default all), the chance diagonal, the micro and
     macro averages, ``extra`` CurveSets (e.g. other splits) dashed in the same colours, and two
     markers per shown class: the one-vs-rest point at its threshold (``counts``, e.g.
     ``CurveSet.counts_at``; classes whose threshold is NaN get none) and the decision's own
-    (FPR, TPR) of the class (``decision``: ``Confusion.counts``)."""
+    (FPR, TPR) of the class (``decision``: ``Confusion.counts``). ``split`` names the split of
+    ``curves`` on its traces (as the ``extra`` ones are named by their labels); ``legend``:
+    below the square plot, or to its right (for a figure as wide as a page)."""
     shown = _shown(curves, classes)
     _check_extra(curves, extra)
     logit = _logit_scale(curves)
@@ -118,9 +122,10 @@ def roc_figure(
             name = f"{_esc(label)}: {_auc_name(other, c)}"
             data.append(_roc_trace(other.plot[c], c, name, _esc(f"{label}: {other.names[c]}"),
                                    logit, dash=dash))
+    prefix = f"{_esc(split)}: " if split else ""
     for c in shown:
-        data.append(_roc_trace(curves.plot[c], c, _auc_name(curves, c), _esc(curves.names[c]),
-                               logit))
+        data.append(_roc_trace(curves.plot[c], c, prefix + _auc_name(curves, c),
+                               prefix + _esc(curves.names[c]), logit))
     multi = len(curves.names) > 1
     if show_micro and multi and curves.micro_plot is not None:
         name = f"micro-average (AUC {_fmt(curves.roc_auc.micro)})"
@@ -137,7 +142,7 @@ def roc_figure(
         ))
     data += _markers(curves, shown, counts, decision, decision_name, roc=True)
     fig = _figure(data, _layout())
-    _unit_square(fig, "False positive rate", "True positive rate")
+    _unit_square(fig, "False positive rate", "True positive rate", legend)
     return fig
 
 
@@ -152,6 +157,8 @@ def pr_figure(
     show_baseline: bool = True,
     show_iso_f1: bool = True,
     extra: Sequence[tuple[str, CurveSet]] = (),
+    split: str | None = None,
+    legend: Literal["below", "right"] = "below",
 ) -> go.Figure:
     """Precision-recall curves of ``classes`` (default all) as steps, each class' baseline
     (its prevalence, dotted), iso-F1 curves, the micro average, ``extra`` CurveSets dashed, and
@@ -179,15 +186,16 @@ def pr_figure(
             name = f"{_esc(label)}: {_ap_name(other, c)}"
             data.append(_pr_trace(other.plot[c], c, name, _esc(f"{label}: {other.names[c]}"),
                                   logit, dash=dash))
+    prefix = f"{_esc(split)}: " if split else ""
     for c in shown:
-        data.append(_pr_trace(curves.plot[c], c, _ap_name(curves, c), _esc(curves.names[c]),
-                              logit))
+        data.append(_pr_trace(curves.plot[c], c, prefix + _ap_name(curves, c),
+                              prefix + _esc(curves.names[c]), logit))
     if show_micro and len(curves.names) > 1 and curves.micro_plot is not None:
         name = f"micro-average (AP {_fmt(curves.average_precision.micro)})"
         data.append(_pr_trace(curves.micro_plot, "micro", name, "micro-average", logit))
     data += _markers(curves, shown, counts, decision, decision_name, roc=False)
     fig = _figure(data, _layout())
-    _unit_square(fig, "Recall (true positive rate)", "Precision")
+    _unit_square(fig, "Recall (true positive rate)", "Precision", legend)
     if show_iso_f1:
         fig.update_layout(annotations=[
             dict(x=0.9, y=f * 0.9 / (1.8 - f) + 0.02, text=f"F1 = {f:.1f}", showarrow=False,
@@ -577,10 +585,48 @@ def _layout(**overrides: Any) -> dict:
     return layout
 
 
-def _unit_square(fig: go.Figure, x_title: str, y_title: str) -> None:
+#: the height of the square plot area of a ROC or PR figure, and of one row of its legend
+PLOT_HEIGHT = 460
+LEGEND_ROW = 21
+LEGEND_ENTRY = 170  # pixels of text: two legend columns fit a plot 420 px wide
+#: at most this many entries in a curve figure's legend; more classes: hover shows the class
+MAX_LEGEND = 24
+
+
+def _unit_square(fig: go.Figure, x_title: str, y_title: str,
+                 legend: Literal["below", "right"] = "below") -> None:
+    """Axes [0, 1] x [0, 1] on a square plot area with the legend where it never squeezes the
+    plot: below it in two columns (the figure as tall as both), or, for a figure as wide as a
+    page, in the space to the right of the square."""
     fig.update_xaxes(title_text=x_title, range=_UNIT, constrain="domain", zeroline=False)
     fig.update_yaxes(title_text=y_title, range=_UNIT, constrain="domain", zeroline=False,
                      scaleanchor="x", scaleratio=1)
+    entries = [t for t in fig.data if t.showlegend is not False]
+    if len(entries) > MAX_LEGEND:  # many classes: hover-only, said on the plot
+        for trace in fig.data:
+            if isinstance(trace.meta, (int, np.integer)):
+                trace.showlegend = False
+        entries = [t for t in fig.data if t.showlegend is not False]
+        fig.add_annotation(x=0.5, y=1.0, xref="paper", yref="paper", yanchor="bottom",
+                           showarrow=False, font=dict(size=11, color=_GREY),
+                           text="many classes: hover a curve for its class")
+    if legend == "right":
+        fig.update_xaxes(domain=[0.0, 0.58])
+        fig.update_layout(
+            height=max(PLOT_HEIGHT + 100, 80 + LEGEND_ROW * len(entries)),
+            margin=dict(l=60, r=10, t=30, b=50),
+            legend=dict(orientation="v", x=0.62, xanchor="left", y=1, yanchor="top",
+                        font=dict(size=11), tracegroupgap=0),
+        )
+        return
+    rows = (len(entries) + 1) // 2
+    fig.update_layout(
+        height=PLOT_HEIGHT + 70 + LEGEND_ROW * rows,
+        margin=dict(l=60, r=10, t=30, b=40 + LEGEND_ROW * rows),
+        legend=dict(orientation="h", x=0, xanchor="left", y=-0.08, yanchor="top",
+                    entrywidth=LEGEND_ENTRY, entrywidthmode="pixels", font=dict(size=11),
+                    tracegroupgap=0),
+    )
 
 
 def _threshold_line(fig: go.Figure, threshold: float | None) -> None:

@@ -103,6 +103,7 @@ def render_report(
 <script>{script}</script>
 </head><body>
 {body}
+<script>{_RESIZE}</script>
 </body></html>
 """
 
@@ -194,6 +195,10 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("generated %Y-%m-%d %H:%M UTC")
 
 
+#: a figure is drawn where its script is, before the next one exists: its box is not yet the
+#: one the page gives it; redraw every figure in its final box once the page is laid out
+_RESIZE = """window.addEventListener("load", () => document.querySelectorAll(".js-plotly-plot")
+  .forEach(gd => Plotly.Plots.resize(gd)));"""
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #222; }
 h1 { margin-bottom: 0; } h2 { margin-top: 2rem; border-bottom: 1px solid #ddd; }
@@ -203,5 +208,5 @@ th:first-child, td:first-child { text-align: left; }
 table.kv td { text-align: left; }
 tr.avg td { font-style: italic; background: #fafafa; }
 .muted { color: #777; font-size: 0.85rem; }
-.row { display: flex; flex-wrap: wrap; gap: 1rem; } .fig { flex: 1 1 480px; min-width: 0; }
+.row { display: flex; flex-wrap: wrap; gap: 1rem; } .fig { flex: 1 1 560px; min-width: 0; }
 """

@@ -9,7 +9,7 @@ from dashboard import data as data_module
 from dashboard.widgets import OBJECTIVES, current
 from evalcore import figures, stats
 from evalcore.errors import InputError
-from evalcore.io import FORMATS, NamedBytes
+from evalcore.io import FORMATS
 from evalcore.operating import transfer_thresholds
 
 data = current()
@@ -32,8 +32,7 @@ else:
     upload = st.file_uploader("Second model's predictions", key="cmp.upload",
                               type=[ext.lstrip(".") for ext in FORMATS])
     if upload is not None:
-        files = (NamedBytes(upload.name, upload.getvalue()),)
-        source = data_module.Source("file", data_module.content_key(files), upload.name, files)
+        source = data_module.second_file(upload)
         try:
             other = data_module.load_source(source, data.mapping).predictions
             pred_a, pred_b = data.predictions, other.select(split=data.split)

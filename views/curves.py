@@ -3,7 +3,7 @@ distributions, with the current operating points."""
 
 import streamlit as st
 
-from dashboard import state, thresholds
+from dashboard import state, thresholds, widgets
 from dashboard.data import split_curves
 from dashboard.widgets import current
 from evalcore import figures
@@ -34,19 +34,16 @@ counts = thresholds.one_vs_rest(data)
 decision = thresholds.confusion(data)
 rule = decision.rule
 
-left, right = st.columns(2)
-with left:
+split = data.split if splits else None
+for kind, build, extra_args in (
+    ("roc", figures.roc_figure, dict(show_macro=show_macro)),
+    ("pr", figures.pr_figure, {}),
+):
     st.plotly_chart(
-        figures.roc_figure(data.curves, classes=classes, counts=counts, decision=decision.counts,
-                           decision_name=rule, show_micro=show_micro, show_macro=show_macro,
-                           extra=extra),
-        key="curves.roc",
-    )
-with right:
-    st.plotly_chart(
-        figures.pr_figure(data.curves, classes=classes, counts=counts, decision=decision.counts,
-                          decision_name=rule, show_micro=show_micro, extra=extra),
-        key="curves.pr",
+        build(data.curves, classes=classes, counts=counts, decision=decision.counts,
+              decision_name=rule, show_micro=show_micro, extra=extra, split=split,
+              legend="right", **extra_args),
+        key=f"curves.{kind}",
     )
 st.caption(
     f"Markers: rings are each class' one-vs-rest point at its threshold; diamonds are what the "
@@ -55,6 +52,15 @@ st.caption(
     "on the PR plot: each class' prevalence, the precision of a random ranking. Grey curves: "
     "iso-F1. Hover a curve for its threshold and TP/FP/FN/TN."
 )
+
+if len(splits) > 1 and data.split is not None:
+    st.subheader("Per split")
+    st.caption(f"ROC AUC and AP of each split, and each split's difference from the one shown "
+               f"({data.split}): a large gap from train to test is over-fitting.")
+    st.dataframe(widgets.split_table(data), hide_index=True, key="curves.splits",
+                 column_config={c: st.column_config.NumberColumn(format="%+.4f" if "−" in c
+                                                                 else "%.4f")
+                                for c in widgets.split_table(data).columns if c != "class"})
 
 st.subheader("Score distributions")
 c = names.index(st.selectbox("Class", names, key="curves.dist_class"))

@@ -3,7 +3,7 @@ the optimiser; every number beside the decision is the decision's own."""
 
 import streamlit as st
 
-from dashboard import optimise_panel, state, thresholds, widgets
+from dashboard import links, optimise_panel, state, thresholds, widgets
 from dashboard.data import Dataset
 from evalcore import figures
 from evalcore.deploy import predictions_table
@@ -112,7 +112,7 @@ def live(data: Dataset) -> None:
     c = _controls(data, rule)
 
     decision = thresholds.confusion(data)
-    thresholds.sync_url(data)
+    links.sync(data)
     one_vs_rest = thresholds.one_vs_rest(data)
 
     m = st.columns(4)
@@ -146,23 +146,19 @@ def live(data: Dataset) -> None:
     st.caption(f"Curves of {name} ({where}). Ring: the one-vs-rest point at the threshold; "
                f"diamond: what the {rule} rule does for {name} (the matrix's own recall and "
                "precision). Click a point on a curve to set the threshold to it.")
-    left, right = st.columns(2)
-    for column, kind, build in (
-        (left, "roc", figures.roc_figure), (right, "pr", figures.pr_figure),
-    ):
-        with column:
-            def make(build=build):
-                extra = dict(show_micro=False)
-                if build is figures.roc_figure:
-                    extra["show_macro"] = False
-                return build(data.curves, classes=[c], counts=one_vs_rest,
-                             decision=decision.counts, decision_name=rule, **extra)
+    for kind, build in (("roc", figures.roc_figure), ("pr", figures.pr_figure)):
+        def make(build=build):
+            extra = dict(show_micro=False)
+            if build is figures.roc_figure:
+                extra["show_macro"] = False
+            return build(data.curves, classes=[c], counts=one_vs_rest, decision=decision.counts,
+                         decision_name=rule, legend="right", **extra)
 
-            def move(fig):
-                figures.move_operating_points(fig, data.curves, one_vs_rest, decision.counts,
-                                              rule, classes=[c])
+        def move(fig):
+            figures.move_operating_points(fig, data.curves, one_vs_rest, decision.counts, rule,
+                                          classes=[c])
 
-            _clickable(_live_figure(kind, data, c, make, move), f"thr.{kind}")
+        _clickable(_live_figure(kind, data, c, make, move), f"thr.{kind}")
 
     st.subheader("Per class" if p.task != "multilabel" else "Per label")
     st.caption(f"Counts of the {rule} rule (the matrix above), not of the one-vs-rest curves.")

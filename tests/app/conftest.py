@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
+# uploads kept by the app go to a store of this test session, not the user's cache
+os.environ.setdefault("EVALCORE_STORE_DIR", tempfile.mkdtemp(prefix="evalcore-store-"))
 PAGES = {
     "overview": "views/overview.py",
     "curves": "views/curves.py",

@@ -17,7 +17,7 @@ def test_roc_pr_and_distribution_charts_render_for_the_demo():
     specs = charts(at)
     assert len(specs) == 3  # ROC, PR, score distribution
     roc_names = [t.get("name", "") for t in specs[0]["data"]]
-    assert any(n.startswith("zero") for n in roc_names)
+    assert any(n.startswith("test: zero") for n in roc_names)  # the split on every trace
     assert any("micro" in n for n in roc_names) and any("macro" in n for n in roc_names)
 
 
@@ -26,7 +26,8 @@ def test_toggling_classes_and_overlaying_splits():
     at.multiselect(key=state.widget_key(state.SHOWN)).set_value(["three", "eight"]).run()
     assert_clean(at)
     names = [t.get("name", "") for t in charts(at)[0]["data"]]
-    assert any(n.startswith("three") for n in names) and not any(n.startswith("zero") for n in names)
+    assert any(n.startswith("test: three") for n in names)
+    assert not any(n.startswith("test: zero") for n in names)
     at.checkbox(key=state.OVERLAY).check().run()
     assert_clean(at)
     names = [t.get("name", "") for t in charts(at)[0]["data"]]

@@ -23,6 +23,7 @@ import os
 import re
 import socket
 import subprocess
+import tempfile
 import sys
 import time
 import urllib.error
@@ -132,7 +133,11 @@ def streamlit_server(*extra_args: str, log: Path | None = None, timeout: float =
         "--server.headless", "true", "--browser.gatherUsageStats", "false", *extra_args,
     ]
     log_file = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
-    process = subprocess.Popen(command, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT)
+    env = dict(os.environ)
+    # the uploads this server keeps go to a store of its own, not the user's cache
+    env.setdefault("EVALCORE_STORE_DIR", tempfile.mkdtemp(prefix="evalcore-e2e-store-"))
+    process = subprocess.Popen(command, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT,
+                               env=env)
     try:
         deadline = time.monotonic() + timeout
         while not _healthy(url):

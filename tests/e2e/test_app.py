@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from evalcore import compute_curves
+from tests.e2e.conftest import StreamlitPage
 from evalcore.decisions import confusion
 from evalcore.demos import load_demo
 from evalcore.io import NamedBytes, load
@@ -376,3 +377,53 @@ def test_plotly_toolbar_downloads_a_figure_as_png(app):
     path = download.value.path()
     assert download.value.suggested_filename.endswith(".png")
     assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_link_to_an_uploaded_files_view_opens_the_same_view_elsewhere(app, browser, app_url):
+    """Upload, set per-class thresholds, then open the URL in a fresh browser context (a
+    colleague on the same server): the same data, decision and matrix."""
+    page = app.page
+    app.open("/", heading="Overview")
+    upload(app, "animals.csv", animals_csv(n=120, seed=11))
+    expect(app.sidebar_caption().first).to_contain_text("animals.csv")
+    app.navigate("Thresholds")
+    app.choose("Decision rule", "per-class")
+    select(app, "Class", "lynx")
+    slider = app.slider("Threshold of lynx")
+    slider.focus()
+    for _ in range(150):
+        page.keyboard.press("ArrowRight")
+    eventually(page, lambda: parse_qs(urlparse(page.url).query).get("ct", []),
+               lambda ct: any(c.startswith("lynx:") for c in ct))
+    app.wait_for_app()
+    shown = matrix_cells(app)
+    link = page.url
+    query = parse_qs(urlparse(link).query)
+    assert query["file"] == ["animals.csv"] and len(query["data"][0]) == 64
+    assert urlparse(link).path == "/thresholds"
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        other = StreamlitPage(context.new_page(), app_url)
+        other.page.goto(link)
+        expect(other.page.get_by_role("heading", name="Thresholds", exact=True)).to_be_visible()
+        other.wait_for_app()
+        assert other.chosen("Decision rule") == "per-class"
+        eventually(other.page, lambda: matrix_cells(other), lambda m: m == shown)
+        expect(other.sidebar_caption().first).to_contain_text("animals.csv")
+        other.assert_no_exception()
+    finally:
+        context.close()
+
+
+def test_no_request_leaves_the_machine(app, app_url):
+    """Every page of the app, and the favicon, come from this server alone."""
+    page = app.page
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if not (
+        r.url.startswith(app_url) or r.url.startswith(("data:", "blob:"))) else None)
+    app.open("/", heading="Overview")
+    for title in ("Curves", "Thresholds", "Accuracy explained", "Calibration", "Compare"):
+        app.navigate(title)
+    page.wait_for_timeout(1000)
+    assert outside == []
