@@ -27,7 +27,8 @@ PAGES = [
 
 page = st.navigation(PAGES)
 links.capture()
-data = sidebar.data_source()
+status = st.empty()  # what is being read or predicted, in the main panel
+data = sidebar.data_source(status)
 sidebar.main_notice(data)
 links.missing_notice()
 thresholds.init(data)

@@ -88,14 +88,15 @@ def stored_source(key: str) -> Source | None:
     return Source(stored.kind, key, label, (), stored.label_column, stored.layer)
 
 
-def keep(source: Source) -> Source:
-    """Put an upload's files in the store; return the source without its bytes when they are
-    safely there (else with them, so that nothing is lost)."""
+def keep(source: Source) -> tuple[Source, bool]:
+    """Put an upload's files in the store: the source without its bytes when they are safely
+    there (else with them, so that nothing is lost), and whether they were there already."""
     if source.kind == "demo" or not source.files:
-        return source
+        return source, True
     s = store()
+    before = s.has(source.key)
     s.put(source.kind, source.files, source.label_column, source.layer)
-    return source.without_bytes() if s.get(source.key) is not None else source
+    return (source.without_bytes() if s.has(source.key) else source), before
 
 
 def _files(source: Source) -> tuple[NamedBytes, ...]:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import state, thresholds
 from dashboard.data import Dataset
+from evalcore.counts import fmt
 from evalcore.errors import InputError
 from evalcore.optimise import optimise, score
 
@@ -104,7 +105,7 @@ def _run(data: Dataset, objective: str, costs, constraints: list[str],
              f"{result.after.objective:.4f}"]
     for c, before, after in zip(result.constraints, result.before.constraints,
                                 result.after.constraints):
-        lines.append(f"{c.text}: {_fmt(before)} -> {_fmt(after)}")
+        lines.append(f"{c.text}: {fmt(before)} -> {fmt(after)}")
     if not result.feasible:
         lines.append("No decision of this rule meets every constraint; the closest is set.")
     st.session_state[state.OPTIMISE_MESSAGE] = (result.feasible, "  \n".join(lines))
@@ -127,5 +128,3 @@ def _rows(split: str | None, p) -> str:
     return f"{p.n_samples:,} rows" + (f" of split {split!r}" if split else "")
 
 
-def _fmt(value) -> str:
-    return "n/a" if value is None else f"{value:.4f}"

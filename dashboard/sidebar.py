@@ -6,6 +6,7 @@ import hashlib
 
 import streamlit as st
 
+from dashboard import data as data_module
 from dashboard import links, state
 from dashboard.data import (
     Dataset,
@@ -28,8 +29,9 @@ ALL = "(all rows)"
 DETECTED = "(detected)"
 
 
-def data_source() -> Dataset:
-    """Draw the data-source controls and return the dataset in use.
+def data_source(status=None) -> Dataset:
+    """Draw the data-source controls and return the dataset in use. ``status``: a main-panel
+    placeholder that says what is being read (or predicted), with its progress.
 
     A source that fails to load shows its one-line error; the previous data stays in use.
     """
@@ -38,7 +40,7 @@ def data_source() -> Dataset:
         requested = _requested_source()
         mapping = _mapping_for(requested)
         if requested is not None:
-            _try_to_use(requested, mapping)
+            _try_to_use(requested, mapping, status if status is not None else st.empty())
         if state.ACTIVE not in st.session_state:
             st.session_state[state.ACTIVE] = (demo_source(DEFAULT_DEMO), Mapping())
         source, mapping = st.session_state[state.ACTIVE]
@@ -101,7 +103,7 @@ def _requested_source() -> Source | None:
         uploads = st.file_uploader(
             "Prediction file: CSV, TSV, Parquet, NPZ, or two NPY files (labels, scores)",
             type=[ext.lstrip(".") for ext in FORMATS], accept_multiple_files=True,
-            key=state.UPLOAD,
+            key=uploader_key(),
         )
         if not uploads:
             active = st.session_state.get(state.ACTIVE, (None,))[0]
@@ -148,7 +150,7 @@ def _mapping_for(requested: Source | None) -> Mapping:
     return linked or Mapping()
 
 
-def _try_to_use(source: Source, mapping: Mapping) -> None:
+def _try_to_use(source: Source, mapping: Mapping, status) -> None:
     if st.session_state.get(state.ACTIVE) == (source, mapping):
         return
     request = (source.key, repr(mapping))
@@ -156,33 +158,55 @@ def _try_to_use(source: Source, mapping: Mapping) -> None:
     if failed and failed[0] == request:
         _show_failure(source, failed[1])
         return
-    bar = st.progress(0.0, text="Predicting ...") if source.kind == "model" else None
+    # into the upload store first: a session whose file is there already drops its copy of the
+    # bytes before it waits for the one session that reads them
+    stored, known = keep(source)
+    if known and not stored.files:  # read before by some session: drop this copy now
+        _release_uploads()
+    # said in the main panel, where the previous data's pages would otherwise sit unexplained
+    if source.kind == "model":
+        bar = status.progress(0.0, text=f"Running {source.label} ...")
+    else:
+        bar = None
+        status.info(f"Reading {source.label} ...", icon=":material/hourglass_top:")
 
     def progress(done: int, total: int) -> None:
         if bar is not None:
-            bar.progress(done / max(total, 1), text=f"Predicting: {done} / {total} samples")
+            bar.progress(done / max(total, 1),
+                         text=f"Running {source.label}: {done:,} / {total:,} samples")
 
     try:
-        load_source(source, mapping, progress)
+        load_source(source, mapping, progress)  # its bytes are here: no read from the store
     except InputError as error:
         message = str(error)
     except Exception as error:  # never a traceback in the app: one line, and keep going
         message = f"{source.label}: could not be read ({type(error).__name__}: {error})"
     else:
-        # the bytes go to the upload store (a link brings them back) and leave the session
-        kept = keep(source)
-        st.session_state[state.ACTIVE] = (kept, mapping)
+        st.session_state[state.ACTIVE] = (stored, mapping)
         st.session_state.pop(state.FAILED, None)
         links.pending(source)
-        if not kept.files:
+        if not stored.files:
             _release_uploads()
+            # run again with a new uploader: the old one's state (its UploadedFile objects,
+            # which hold the bytes) is dropped with it
+            if source.kind == "file":
+                st.session_state[state.UPLOAD_ROUND] = st.session_state.get(state.UPLOAD_ROUND, 0) + 1
+            st.rerun()
         return
     finally:
-        if bar is not None:
-            bar.empty()
+        status.empty()
+    if not known:  # not a file that loads: not kept either
+        data_module.store().discard(source.key)
     message = for_the_app(message.splitlines()[0])
     st.session_state[state.FAILED] = (request, message)
     _show_failure(source, message)
+
+
+def uploader_key() -> str:
+    """The prediction-file uploader's key: a new one after each upload that was kept, so that
+    the old widget, and the UploadedFile objects its state holds, are dropped."""
+    round_ = st.session_state.get(state.UPLOAD_ROUND, 0)
+    return state.UPLOAD if not round_ else f"{state.UPLOAD}.{round_}"
 
 
 def _release_uploads() -> None:
@@ -195,7 +219,7 @@ def _release_uploads() -> None:
 
         ctx = get_script_run_ctx()
         manager = Runtime.instance().uploaded_file_mgr
-        for file_id in st.session_state.pop(state.REQUEST_FILES, []):
+        for file_id in st.session_state.get(state.REQUEST_FILES, []):
             manager.remove_file(ctx.session_id, file_id)
     except Exception:  # another Streamlit, or no runtime (AppTest): the bytes stay, that is all
         pass

@@ -23,6 +23,7 @@ ACTIVE = "source.active"  # the Source in use (plain key: survives failed upload
 FAILED = "source.failed"  # (request key, message) of the last refused source
 HASHES = "source.hashes"  # upload file_id -> content hash
 REQUEST_FILES = "source.request_files"  # file ids of the upload being read
+UPLOAD_ROUND = "source.upload_round"  # how many uploads were kept: the uploader's key
 MAPPING = "source.mapping"  # overrides of the detection
 NOTICE = "source.notice"  # a refusal to show in the main panel too
 LAST_DATASET = "source.last_dataset"  # the dataset shown last, kept when a selection fails

@@ -105,6 +105,16 @@ class UploadStore:
             self._evict()
         return key
 
+    def has(self, key: str) -> bool:
+        return (self.enabled and isinstance(key, str) and bool(KEY.fullmatch(key))
+                and (self.root / key / "meta.json").is_file())
+
+    def discard(self, key: str) -> None:
+        """Drop an entry (an upload that turned out not to load)."""
+        if isinstance(key, str) and KEY.fullmatch(key):
+            with self._lock:
+                shutil.rmtree(self.root / key, ignore_errors=True)
+
     def get(self, key: str) -> Stored | None:
         """The entry of ``key`` (and it counts as used), or None: never stored, evicted, or not
         a key at all."""

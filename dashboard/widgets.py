@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard import state, thresholds
 from dashboard.data import Dataset
 from evalcore.counts import Counts
+from evalcore.counts import fmt as format_value
 from evalcore.decisions import RULES_BY_TASK, Confusion, Decision
 from evalcore.errors import InputError
 from evalcore.operating import operating_point
@@ -223,10 +224,21 @@ def _answer(data: Dataset, point, text: str) -> str:
 
 
 def fmt(value, digits: int = 3) -> str:
-    """A number for the page: n/a where undefined (None or NaN)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "n/a"
-    return f"{value:.{digits}f}"
+    """A number for the page (``evalcore.counts.fmt``, 3 decimals by default)."""
+    return format_value(value, digits)
+
+
+def show_table(frame: pd.DataFrame, key: str, *, digits: int = 4, signed: tuple[str, ...] = (),
+               height: int | None = None) -> None:
+    """An ``st.dataframe`` of ``frame`` as every page shows tables: float columns to ``digits``
+    decimals (``signed`` ones with their sign), missing values as "n/a" (not "None")."""
+    formats = {}
+    for column in frame.columns:
+        if frame[column].dtype.kind == "f":
+            formats[column] = f"{{:{'+' if column in signed else ''}.{digits}f}}"
+    styled = frame.style.format(formats, na_rep=format_value(None))
+    st.dataframe(styled, hide_index=True, key=key,
+                 height=height or min(36 * (len(frame) + 1) + 3, 900))
 
 
 def metrics_table(data: Dataset, decision: Confusion) -> pd.DataFrame:
@@ -277,9 +289,9 @@ def split_table(data: Dataset) -> pd.DataFrame:
                 if s != data.split:
                     value = row[f"{label} {s}"]
                     row[f"{label} {s} − {data.split}"] = (
-                        None if value is None or shown is None else value - shown)
+                        np.nan if value is None or shown is None else value - shown)
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).astype({c: float for c in rows[0] if c != "class"})
 
 
 def _metric(curves, metric: str, i: int, k: int) -> float | None:

@@ -17,6 +17,7 @@ import sys
 from typing import Sequence
 
 from evalcore import demos
+from evalcore.counts import fmt
 from evalcore.curves import compute_curves
 from evalcore.decisions import RULES, Decision, accuracy, confusion
 from evalcore.deploy import load_spec, save_spec, spec_from_confusion
@@ -335,7 +336,7 @@ def _threshold(args) -> tuple[dict, str]:
     else:
         point = operating_point(compute_curves(predictions), args.class_name, args.objective)
     out = point.to_dict()
-    shown = {k: v for k, v in out.items() if k != "decision"}
+    shown = {k: v for k, v in out.items() if k != "decision" and v is not None}
     text = "  ".join(f"{k}: {_fmt(v) if isinstance(v, float) else v}" for k, v in shown.items())
     if point.decision is not None:
         text += f"\ndecision: {point.decision.describe()}"
@@ -517,10 +518,7 @@ def _ci(bounds) -> str:
 
 
 def _fmt(value) -> str:
-    """A number for the text output: 4 decimals; n/a where undefined (None or NaN)."""
-    if value is None or (isinstance(value, float) and value != value):
-        return "n/a"
-    return f"{value:.4f}" if isinstance(value, (int, float)) else str(value)
+    return fmt(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,6 +23,25 @@ def f_beta(tp, fp, fn, beta: float = 1.0) -> np.ndarray:
     return ratio((1 + b2) * tp, (1 + b2) * tp + b2 * np.asarray(fn) + np.asarray(fp))
 
 
+MISSING = "n/a"
+
+
+def fmt(value, digits: int = 4) -> str:
+    """A number as the CLI, the app and the report show it: ``digits`` decimals, ``n/a``
+    where undefined (None, NaN, infinite); text as it is.
+
+    >>> fmt(0.123456), fmt(None), fmt(float("nan")), fmt(3), fmt("abstain")
+    ('0.1235', 'n/a', 'n/a', '3.0000', 'abstain')
+    """
+    if value is None or isinstance(value, str):
+        return MISSING if value is None else value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{number:.{digits}f}" if np.isfinite(number) else MISSING
+
+
 def as_json(value):
     """A float, or None where it is undefined (NaN) or infinite: JSON holds neither."""
     value = float(value)

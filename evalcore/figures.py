@@ -44,7 +44,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.colors import qualitative
 
-from evalcore.counts import Counts, f_beta, ratio
+from evalcore.counts import Counts, f_beta, fmt, ratio
 from evalcore.curves import CurveSet, PlotCurve
 from evalcore.errors import InputError
 from evalcore.predictions import Predictions
@@ -712,7 +712,7 @@ def _ap_name(curves: CurveSet, c: int) -> str:
 
 
 def _fmt(value: float | None) -> str:
-    return "n/a" if value is None or not np.isfinite(value) else f"{value:.3f}"
+    return fmt(value, 3)
 
 
 def _esc(text: str) -> str:

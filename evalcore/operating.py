@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evalcore.counts import Counts, f_beta, ratio
+from evalcore.counts import Counts, f_beta, fmt, ratio
 from evalcore.curves import CurveSet
 from evalcore.decisions import Decision, class_index
 from evalcore.errors import InputError
@@ -245,11 +245,7 @@ def _suggestion(p: Predictions, d: Decision, c: int, goal: Objective) -> str:
     row = alternative.counts.row(0)
     return (f"; the priority rule ({p.class_names[c]!r} first, else argmax) reaches it at "
             f"threshold {alternative.threshold:.6g} (recall {row['recall']:.4f}, precision "
-            f"{_fmt(row['precision'])})")
-
-
-def _fmt(value) -> str:
-    return "n/a" if value is None else f"{value:.4f}"
+            f"{fmt(row['precision'])})")
 
 
 def _first_best(values: np.ndarray) -> int:

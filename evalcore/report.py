@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 
-from evalcore.counts import as_json
+from evalcore.counts import fmt
 from evalcore.curves import CurveSet
 from evalcore.decisions import Confusion
 from evalcore.predictions import Predictions
@@ -177,8 +177,7 @@ def _calibration_text(calibration) -> str:
 
 
 def _num(value) -> str:
-    value = as_json(value) if value is not None else None
-    return "n/a" if value is None else f"{value:.4f}"
+    return fmt(value)
 
 
 def _interval(ci) -> str:

@@ -40,9 +40,8 @@ if acc.subset_accuracy is not None:
     rows.append(("Subset accuracy (exact match)", acc.subset_accuracy,
                  "every label of a sample right at once"))
     rows.append(("Hamming loss", acc.hamming_loss, "share of wrong cells = 1 - binary accuracy"))
-st.dataframe(pd.DataFrame(rows, columns=["metric", "value", "what it counts"]),
-             hide_index=True, key="accuracy.table",
-             column_config={"value": st.column_config.NumberColumn(format="%.4f")})
+widgets.show_table(pd.DataFrame(rows, columns=["metric", "value", "what it counts"]),
+                   "accuracy.table")
 
 if p.task == "multilabel":
     st.markdown(
@@ -128,10 +127,7 @@ if has_thresholds and p.task == "multiclass":
 elif has_thresholds:
     table["threshold"] = one.thresholds
 frame = pd.DataFrame(table)
-st.dataframe(frame, hide_index=True, key="accuracy.balance", column_config={
-    c: st.column_config.NumberColumn(format="%.4f")
-    for c in frame.columns if frame[c].dtype.kind == "f" and "false positives" not in c
-})
+widgets.show_table(frame, "accuracy.balance")
 fp = np.where(np.isfinite(own.fpr), own.fp, -1)
 worst = int(np.argmax(fp))
 s = curves.classes[worst]

@@ -1,10 +1,11 @@
 """Calibration: reliability diagrams, ECE, MCE and Brier score."""
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from dashboard import state
-from dashboard.widgets import current
+from dashboard.widgets import current, show_table
 from evalcore import figures
 from evalcore.calibration import AUC_NOTE, STRATEGIES, calibration
 
@@ -37,11 +38,10 @@ shown = [names.index(n) for n in shown_names if n in names]
 st.plotly_chart(figures.reliability_figure(cal, classes=shown), key="cal.reliability")
 
 st.subheader("Per class")
-st.dataframe(pd.DataFrame({
+show_table(pd.DataFrame({
     "class": names,
     "positives": [c.n_positive for c in cal.classes],
-    "ECE": [c.ece for c in cal.classes],
-    "MCE": [c.mce for c in cal.classes],
-    "Brier": [c.brier for c in cal.classes],
-}), hide_index=True, key="cal.table",
-    column_config={k: st.column_config.NumberColumn(format="%.4f") for k in ("ECE", "MCE", "Brier")})
+    "ECE": np.array([c.ece for c in cal.classes], dtype=float),
+    "MCE": np.array([c.mce for c in cal.classes], dtype=float),
+    "Brier": np.array([c.brier for c in cal.classes], dtype=float),
+}), "cal.table")

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data as data_module
-from dashboard.widgets import OBJECTIVES, current
+from dashboard.widgets import OBJECTIVES, current, show_table
 from evalcore import figures, stats
 from evalcore.errors import InputError
 from evalcore.io import FORMATS
@@ -72,9 +72,7 @@ if pred_a is not None and pred_b is not None:
             bar.empty()
             table["AP difference 95% CI"] = [
                 "n/a" if i.low is None else f"[{i.low:+.4f}, {i.high:+.4f}]" for i in diff]
-        st.dataframe(table, hide_index=True, key="cmp.table", column_config={
-            c: st.column_config.NumberColumn(format="%.4f") for c in table.columns
-            if c != "class" and "CI" not in c})
+        show_table(table, "cmp.table")
 
 st.header("Splits")
 splits = whole.splits
@@ -104,8 +102,7 @@ else:
         })
     frame = pd.DataFrame(rows)
     frame["F1 drop"] = frame[f"F1 ({fit})"] - frame[f"F1 ({apply})"]
-    st.dataframe(frame, hide_index=True, key="cmp.splits", column_config={
-        c: st.column_config.NumberColumn(format="%.4f") for c in frame.columns if c != "class"})
+    show_table(frame, "cmp.splits", signed=("F1 drop",))
     st.caption(
         f"Each class' threshold maximises {objective} on {fit}; the same thresholds on {apply} "
         "show how much of that was fitted to the noise of one split. Mean F1 drop: "

@@ -57,10 +57,8 @@ if len(splits) > 1 and data.split is not None:
     st.subheader("Per split")
     st.caption(f"ROC AUC and AP of each split, and each split's difference from the one shown "
                f"({data.split}): a large gap from train to test is over-fitting.")
-    st.dataframe(widgets.split_table(data), hide_index=True, key="curves.splits",
-                 column_config={c: st.column_config.NumberColumn(format="%+.4f" if "−" in c
-                                                                 else "%.4f")
-                                for c in widgets.split_table(data).columns if c != "class"})
+    table = widgets.split_table(data)
+    widgets.show_table(table, "curves.splits", signed=tuple(c for c in table if "−" in c))
 
 st.subheader("Score distributions")
 c = names.index(st.selectbox("Class", names, key="curves.dist_class"))

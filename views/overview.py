@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import data as data_module
 from dashboard import state, thresholds
-from dashboard.widgets import current, metrics_table
+from dashboard.widgets import current, metrics_table, show_table
 
 
 def _ci(low, high) -> str:
@@ -60,11 +60,7 @@ if boot is not None and boot[0] == data.key:
                for n in data.curves.names]
         table.insert(table.columns.get_loc(column) + 1, f"{column} 95% CI",
                      cis + [""] * (len(table) - len(cis)))
-st.dataframe(
-    table, hide_index=True, key="overview.table", height=min(36 * (len(table) + 1) + 3, 900),
-    column_config={c: st.column_config.NumberColumn(format="%.4f")
-                   for c in ("prevalence", "ROC AUC", "AP", "threshold", "precision", "recall", "F1")},
-)
+show_table(table, "overview.table")
 undefined = [s for s in data.curves.classes if s.reason]
 for s in undefined:
     st.info(s.reason)

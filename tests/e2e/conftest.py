@@ -120,8 +120,10 @@ def _healthy(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def streamlit_server(*extra_args: str, log: Path | None = None, timeout: float = SERVER_START_TIMEOUT):
-    """Run ``streamlit run app.py`` from the repository root on a free port; yield its URL.
+def streamlit_server(*extra_args: str, log: Path | None = None, timeout: float = SERVER_START_TIMEOUT,
+                     pid: bool = False):
+    """Run ``streamlit run app.py`` from the repository root on a free port; yield its URL
+    (with ``pid``: the URL and the server's process id).
 
     The process is terminated (then killed) on exit, whatever happened inside the block.
     """
@@ -149,7 +151,7 @@ def streamlit_server(*extra_args: str, log: Path | None = None, timeout: float =
             if time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not answer {url}/_stcore/health in {timeout:.0f} s")
             time.sleep(0.25)
-        yield url
+        yield (url, process.pid) if pid else url
     finally:
         process.terminate()
         try:
