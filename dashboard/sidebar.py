@@ -38,13 +38,21 @@ def data_source(status=None) -> Dataset:
     with st.sidebar:
         st.header("Data")
         requested = _requested_source()
-        mapping = _mapping_for(requested)
-        if requested is not None:
-            _try_to_use(requested, mapping, status if status is not None else st.empty())
         if state.ACTIVE not in st.session_state:
             st.session_state[state.ACTIVE] = (demo_source(DEFAULT_DEMO), Mapping())
+        # a new source, or new overrides of the one in use (its upload is in the store)
+        target = requested if requested is not None else st.session_state[state.ACTIVE][0]
+        mapping = _mapping_for(target)
+        if requested is not None or mapping != st.session_state[state.ACTIVE][1]:
+            _try_to_use(target, mapping, status if status is not None else st.empty())
         source, mapping = st.session_state[state.ACTIVE]
-        loaded = load_source(source, mapping)
+        try:
+            loaded = load_source(source, mapping)
+        except InputError as error:  # the data in use went from the store: back to the demo
+            st.error(for_the_app(str(error)), icon=":material/error:")
+            source, mapping = demo_source(DEFAULT_DEMO), Mapping()
+            st.session_state[state.ACTIVE] = (source, mapping)
+            loaded = load_source(source, mapping)
         split, model = _selectors(loaded)
         try:
             data = dataset(source, mapping, loaded, split, model)
@@ -139,15 +147,16 @@ def _named(upload) -> NamedBytes:
     return NamedBytes(upload.name, upload.getvalue())
 
 
-def _mapping_for(requested: Source | None) -> Mapping:
-    """The overrides chosen for this source (a link's, for the data it waits for; none for a
-    new source)."""
-    key, mapping = st.session_state.get(state.MAPPING, (None, Mapping()))
-    target = requested if requested is not None else st.session_state.get(state.ACTIVE, (None,))[0]
-    if target is not None and key == target.key:
+def _mapping_for(target: Source) -> Mapping:
+    """The overrides chosen for this source (a link's, for the data it waits for; those in
+    use for the source in use; none for a new source)."""
+    key, mapping = st.session_state.get(state.MAPPING, (None, None))
+    if key == target.key:
         return mapping
-    linked = links.mapping_for(target) if target is not None else None
-    return linked or Mapping()
+    active, active_mapping = st.session_state[state.ACTIVE]
+    if active == target:
+        return active_mapping
+    return links.mapping_for(target) or Mapping()
 
 
 def _try_to_use(source: Source, mapping: Mapping, status) -> None:

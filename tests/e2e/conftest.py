@@ -311,7 +311,10 @@ class StreamlitPage:
         return self.page.locator(f".st-key-{re.sub(r'[^A-Za-z0-9_-]', '-', key)}")
 
     def sidebar_caption(self) -> Locator:
-        return self.page.get_by_test_id("stSidebar").get_by_test_id("stCaptionContainer")
+        """The captions of the sidebar: ``.first`` is the line that describes the data in use
+        (source, task, classes, rows); an "In use" note of a kept upload is not one of them."""
+        return self.page.get_by_test_id("stSidebar").get_by_test_id(
+            "stCaptionContainer").filter(has_not_text="In use:")
 
     def table(self, locator: Locator) -> dict:
         """An ``st.table``: {"columns": header texts, "index": row headers, "cells": rows of
