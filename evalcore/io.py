@@ -571,6 +571,8 @@ def _detect_scores(frame, columns, used, labels: list[str] | None, numeric_label
         return numeric, numeric, {""}
     if not named and numeric and numeric_labels:
         # integer labels index columns named by class, in column order
+        if not all(v.lstrip("-").isdigit() for v in labels):
+            return numeric, numeric, {""}  # a label that is no class index: refused next
         top = max(int(v) for v in labels) if labels else -1
         if len(numeric) == top + 1 or _rows_sum_to_one(frame, numeric):
             return numeric, numeric, {""}
