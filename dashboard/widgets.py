@@ -232,18 +232,25 @@ def show_table(frame: pd.DataFrame, key: str, *, digits: int = 4, signed: tuple[
                height: int | None = None) -> None:
     """An ``st.dataframe`` of ``frame`` as every page shows tables: float columns to ``digits``
     decimals (``signed`` ones with their sign), missing values as "n/a" (not "None")."""
-    formats = {}
+    shown = frame.copy()
+    config = {}
     for column in frame.columns:
-        if frame[column].dtype.kind == "f":
-            formats[column] = f"{{:{'+' if column in signed else ''}.{digits}f}}"
-    styled = frame.style.format(formats, na_rep=format_value(None))
-    st.dataframe(styled, hide_index=True, key=key,
+        values = frame[column]
+        if values.dtype.kind not in "fiu":
+            continue
+        number = f"%{'+' if column in signed else ''}.{digits}f" if values.dtype.kind == "f" else "%d"
+        if values.isna().any():  # the grid writes "None" for a missing number: text instead
+            shown[column] = [format_value(None) if v != v else number % v for v in values]
+            config[column] = st.column_config.TextColumn(column, alignment="right")
+        else:
+            config[column] = st.column_config.NumberColumn(column, format=number)
+    st.dataframe(shown, hide_index=True, key=key, column_config=config,
                  height=height or min(36 * (len(frame) + 1) + 3, 900))
 
 
 def metrics_table(data: Dataset, decision: Confusion) -> pd.DataFrame:
-    """Per class: support, prevalence, ROC AUC, AP, and precision/recall/F1 under the current
-    decision (its own counts); then micro, macro and weighted rows."""
+    """Per class: support, prevalence, ROC AUC, AP, the threshold (where the rule has one) and
+    precision/recall/F1 and the counts under the current decision (its own)."""
     counts = decision.counts
     t = decision.decision.class_thresholds()
     rows = []
@@ -255,19 +262,24 @@ def metrics_table(data: Dataset, decision: Confusion) -> pd.DataFrame:
             "F1": counts.f1[i], "TP": int(counts.tp[i]), "FP": int(counts.fp[i]),
             "FN": int(counts.fn[i]), "TN": int(counts.tn[i]),
         })
-    if len(data.curves.names) > 1:
-        support = int(np.sum([s.support for s in data.curves.classes]))
-        for avg, (precision, recall, f1) in counts.averages().items():
-            rows.append({
-                "class": avg, "support": support if avg != "micro" else None,
-                "ROC AUC": getattr(data.curves.roc_auc, avg),
-                "AP": getattr(data.curves.average_precision, avg),
-                "precision": precision, "recall": recall, "F1": f1,
-            })
-    frame = pd.DataFrame(rows)
-    for column in ("support", "TP", "FP", "FN", "TN"):
-        frame[column] = frame[column].astype("Int64")  # averages rows: <NA>, not 35.0
+    frame = pd.DataFrame(rows).astype({"ROC AUC": float, "AP": float})
+    if not np.isfinite(t).any():
+        frame = frame.drop(columns="threshold")  # argmax, weighted, cost: no threshold
     return frame
+
+
+def averages_table(data: Dataset, decision: Confusion) -> pd.DataFrame:
+    """Micro, macro and weighted ROC AUC, AP, and precision/recall/F1 of the decision."""
+    support = int(np.sum([s.support for s in data.curves.classes]))
+    rows = []
+    for avg, (precision, recall, f1) in decision.counts.averages().items():
+        rows.append({
+            "average": avg, "support": support,
+            "ROC AUC": getattr(data.curves.roc_auc, avg),
+            "AP": getattr(data.curves.average_precision, avg),
+            "precision": precision, "recall": recall, "F1": f1,
+        })
+    return pd.DataFrame(rows).astype({"ROC AUC": float, "AP": float})
 
 
 def split_table(data: Dataset) -> pd.DataFrame:

@@ -52,7 +52,8 @@ if pred_a is not None and pred_b is not None:
         st.error(str(error).splitlines()[0])
     else:
         st.plotly_chart(figures.roc_figure(curves_a, counts=None, show_micro=False,
-                                           show_macro=False, extra=[(label_b, curves_b)]),
+                                           show_macro=False, extra=[(label_b, curves_b)],
+                                           split=label_a, legend="right"),
                         key="cmp.roc")
         st.caption(f"Solid: {label_a}; dashed: {label_b}.")
         table = pd.DataFrame({
@@ -109,5 +110,6 @@ else:
         f"{np.nanmean(frame['F1 drop']):+.4f}."
     )
     st.plotly_chart(figures.roc_figure(curves_apply, counts=transfer.apply, show_micro=False,
-                                       show_macro=False, extra=[(fit, curves_fit)]),
+                                       show_macro=False, extra=[(fit, curves_fit)], split=apply,
+                                       legend="right"),
                     key="cmp.split_roc")

@@ -1,10 +1,11 @@
 """Overview: per-class ranking metrics and the current decision's precision/recall/F1."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import data as data_module
 from dashboard import state, thresholds
-from dashboard.widgets import current, metrics_table, show_table
+from dashboard.widgets import averages_table, current, metrics_table, show_table
 
 
 def _ci(low, high) -> str:
@@ -47,20 +48,23 @@ st.caption(
 )
 table = metrics_table(data, decision)
 delong = data_module.auc_intervals(data)
-table.insert(4, "AUC 95% CI", [_ci(i.low, i.high) for i in delong] + [""] * (len(table) - len(delong)))
+table.insert(4, "AUC 95% CI", [_ci(i.low, i.high) for i in delong])
 boot = st.session_state.get(state.BOOTSTRAP)
 if boot is not None and boot[0] == data.key:
     ap_ci = [boot[1]["per_class"].get(n, {}).get("average_precision_ci") for n in data.curves.names]
-    table.insert(6, "AP 95% CI", [_ci(*(c or (None, None))) for c in ap_ci]
-                 + [""] * (len(table) - len(ap_ci)))
+    table.insert(6, "AP 95% CI", [_ci(*(c or (None, None))) for c in ap_ci])
     same = boot[1].get("decision") == decision.decision
     rates = boot[1].get("rates", {}) if same else {}  # computed for another decision
     for metric, column in (("precision", "precision"), ("recall", "recall"), ("f1", "F1")):
         cis = [_ci(*(rates.get(n, {}).get(f"{metric}_ci") or (None, None)))
                for n in data.curves.names]
-        table.insert(table.columns.get_loc(column) + 1, f"{column} 95% CI",
-                     cis + [""] * (len(table) - len(cis)))
+        table.insert(table.columns.get_loc(column) + 1, f"{column} 95% CI", cis)
 show_table(table, "overview.table")
+averages = averages_table(data, decision) if len(data.curves.names) > 1 else None
+if averages is not None:
+    st.caption("Averages over the classes: micro pools every (sample, class) cell; macro is the "
+               "mean of the per-class values; weighted weighs them by support.")
+    show_table(averages, "overview.averages")
 undefined = [s for s in data.curves.classes if s.reason]
 for s in undefined:
     st.info(s.reason)
@@ -102,7 +106,9 @@ if boot is not None and boot[0] == data.key:
 
 st.subheader("Take it away")
 cols = st.columns(2)
-cols[0].download_button("Per-class metrics (CSV)", table.to_csv(index=False),
+export = table if averages is None else pd.concat(
+    [table, averages.rename(columns={"average": "class"})], ignore_index=True)
+cols[0].download_button("Per-class metrics (CSV)", export.to_csv(index=False),
                         file_name="per_class_metrics.csv", mime="text/csv", key="overview.csv")
 if cols[1].button("Build the HTML report", key="overview.report_build",
                   help="One self-contained file (plotly inline, works offline) with this view."):
