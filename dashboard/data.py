@@ -178,9 +178,31 @@ def nbytes(value, _seen: set[int] | None = None) -> int:
 
 @st.cache_resource
 def shared() -> SharedCache:
-    """The process-wide cache of loaded data and curves."""
+    """The process-wide cache of loaded data and curves (and, once per process, a thread that
+    hands freed memory back to the system)."""
     size = os.environ.get("EVALCORE_CACHE_BYTES")
+    threading.Thread(target=_trim_memory_forever, daemon=True, name="evalcore-trim").start()
     return SharedCache(parse_size(size) if size else DEFAULT_CACHE_BYTES)
+
+
+TRIM_EVERY = 10.0  # seconds
+
+
+def _trim_memory_forever() -> None:
+    """glibc keeps freed heap memory for reuse: after uploads and closed sessions the server
+    would hold on to it. malloc_trim(0) every few seconds returns it (Linux; elsewhere a no-op)."""
+    import ctypes
+    import ctypes.util
+    import time
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return
+    while True:
+        time.sleep(TRIM_EVERY)
+        trim(0)
 
 
 # --------------------------------------------------------------------------- loading
