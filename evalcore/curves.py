@@ -1,15 +1,19 @@
 """Exact one-vs-rest ROC and precision-recall curves, computed once and then only queried.
 
-The sufficient statistics of class c are its positives' and negatives' scores, each sorted
-ascending. Everything follows from them by binary search, never by a rescan of the data:
+The statistics of curve c are its distinct scores ascending with the positives and negatives
+at or above each (:class:`~evalcore.scorestats.CurveStats`): mergeable, and the same whoever
+counted them (NumPy here, DuckDB or Spark for data larger than memory). Everything follows from
+them by binary search, never by a rescan of the data:
 
-- counts at a threshold t: TP = P - #(pos < t), FP = Nn - #(neg < t)          O(log N)
+- counts at a threshold t: TP and FP at the first value >= t                  O(log D)
 - ROC AUC (trapezoidal, ties count one half) = Mann-Whitney U / (P Nn),
-  exact in integers                                                            O(P log N)
-- average precision (the step-wise sum of scikit-learn) over the distinct
-  positive scores                                                              O(P log N)
-- the full curve at every distinct threshold, on demand (a two-run merge)      O(N)
-- a plot curve of at most M points on real thresholds                          O(M log N)
+  exact in integers                                                            O(D)
+- average precision (the step-wise sum of scikit-learn)                        O(D)
+- the full curve at every distinct threshold                                   O(D)
+- a plot curve of at most M points on real thresholds                          O(M log D)
+
+Statistics that were binned (more distinct scores than a budget) make every figure carry
+``exact: false`` and its bound.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import numpy as np
 
 from evalcore.counts import Counts, ratio
 from evalcore.errors import InputError
-from evalcore.predictions import Predictions, threshold_in_dtype
+from evalcore.predictions import Predictions
+from evalcore.scorestats import CurveStats
 
 #: how the averages of ``CurveSet.to_dict`` are defined (stated in the JSON)
 AVERAGE_CONVENTIONS = {
@@ -50,15 +55,23 @@ class ClassSummary:
     roc_auc: float | None
     average_precision: float | None
     reason: str | None = None
+    exact: bool = True
+    roc_auc_bound: float = 0.0  # binned: |AUC - exact AUC| <= this
+    average_precision_bounds: tuple[float, float] | None = None  # binned: where AP lies
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "roc_auc": self.roc_auc,
             "average_precision": self.average_precision,
             "prevalence": self.prevalence,
             "support": self.support,
             "reason": self.reason,
         }
+        if not self.exact:
+            out["exact"] = False
+            out["error_bound"] = {"roc_auc": self.roc_auc_bound,
+                                  "average_precision": self.average_precision_bounds}
+        return out
 
 
 @dataclass(frozen=True)
@@ -124,8 +137,12 @@ class CurveSet:
     plot: tuple[PlotCurve, ...]
     micro_plot: PlotCurve | None
     macro_roc: tuple[np.ndarray, np.ndarray] | None
-    _positives: tuple[np.ndarray, ...] = field(repr=False)
-    _negatives: tuple[np.ndarray, ...] = field(repr=False)
+    stats: tuple[CurveStats, ...] = field(repr=False)
+
+    @property
+    def exact(self) -> bool:
+        """False when any curve's statistics were binned (its figures carry bounds)."""
+        return all(s.exact for s in self.stats)
 
     def index(self, name: str) -> int:
         """Position of the curve named ``name``; InputError listing the names otherwise."""
@@ -137,7 +154,7 @@ class CurveSet:
     def confusion_at_thresholds(self, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Exact (thresholds descending, TP, FP) at every distinct score of curve ``c``,
         as scikit-learn's ``confusion_matrix_at_thresholds``."""
-        return _distinct_counts(self._positives[c], self._negatives[c])
+        return self.stats[c].distinct_counts()
 
     def roc_curve(self, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(fpr, tpr, thresholds) as ``roc_curve(drop_intermediate=False)``."""
@@ -197,10 +214,8 @@ class CurveSet:
         t = np.broadcast_to(t.reshape(-1), (len(self.names),))
         tp = np.empty(len(self.names), dtype=np.int64)
         fp = np.empty_like(tp)
-        for c, (pos, neg) in enumerate(zip(self._positives, self._negatives)):
-            key = threshold_in_dtype(t[c] if t[c] == t[c] else np.inf, pos.dtype)
-            tp[c] = pos.size - np.searchsorted(pos, key, side="left")
-            fp[c] = neg.size - np.searchsorted(neg, key, side="left")
+        for c, stats in enumerate(self.stats):
+            tp[c], fp[c] = stats.counts_at(t[c] if t[c] == t[c] else np.inf)
         support = np.array([s.support for s in self.classes], dtype=np.int64)
         negatives = np.array([s.n_negatives for s in self.classes], dtype=np.int64)
         return Counts(self.names, tp, fp, support - tp, negatives - fp, thresholds=t.copy())
@@ -221,13 +236,18 @@ class CurveSet:
             curve = self.macro_roc_interpolated
             roc_auc["macro_interpolated"] = None if curve is None else curve.area
             out["conventions"] = AVERAGE_CONVENTIONS
+        if not self.exact:
+            out["exact"] = False
+            out["binned"] = ("more distinct scores than the budget: scores pooled into bins, "
+                             "figures within their error_bound; thresholds are bin edges")
         return out
 
 
 def compute_curves(
     predictions: Predictions, *, plot_points: int = DEFAULT_PLOT_POINTS
 ) -> CurveSet:
-    """Sort each class' scores once (with their labels); derive every ranking metric."""
+    """Sort each class' scores once (with their labels) into its statistics; derive every
+    ranking metric from them."""
     if plot_points < MIN_PLOT_POINTS:
         raise InputError(
             f"expected plot_points to be at least {MIN_PLOT_POINTS}, got {plot_points}"
@@ -236,48 +256,75 @@ def compute_curves(
     multiclass = p.task == "multiclass"
     k = p.scores.shape[1]
     pair_u2 = np.zeros((k, k)) if multiclass else None  # [j, l]: 2 U of class j vs l, column j
-    positives, negatives, summaries = [], [], []
-    for c, name in enumerate(p.curve_names):
+    n_curves = len(p.curve_names)
+    stats = []
+    sides: tuple[list, list] = ([], [])  # every curve's positive and negative scores (micro)
+    for c in range(n_curves):
         codes = p.y_true if multiclass else p.positives(c).view(np.uint8)
         values, labels = _sort_with_labels(np.ascontiguousarray(p.scores[:, c]), codes)
         is_positive = labels == (c if multiclass else 1)
         groups = _TieGroups(values, is_positive)
-        positives.append(values[is_positive])
-        negatives.append(values[~is_positive])
-        summaries.append(_summary(name, groups.n_pos, groups.n_neg, groups.u2(), groups.ap()))
+        stats.append(groups.stats(values))
         if pair_u2 is not None:
             pair_u2[c] = groups.u2_by_label(labels, k)
+        if n_curves > 1:
+            sides[0].append(values[is_positive])
+            sides[1].append(values[~is_positive])
         del values, labels, is_positive, groups
-    summaries = tuple(summaries)
-    plots = tuple(_plot_curve(pos, neg, plot_points) for pos, neg in zip(positives, negatives))
-
-    if len(positives) == 1:
-        micro, micro_plot = summaries[0], plots[0]
-    else:
-        all_pos, all_neg = np.concatenate(positives), np.concatenate(negatives)
-        all_pos.sort()
-        all_neg.sort()
-        micro = _summary("micro", all_pos.size, all_neg.size, *_u2_and_ap(all_pos, all_neg))
-        micro_plot = _plot_curve(all_pos, all_neg, plot_points) if all_pos.size else None
-        del all_pos, all_neg
-    for arr in (*positives, *negatives):
-        arr.flags.writeable = False
+    micro = None
+    if n_curves > 1:  # two sorts of every cell: faster than merging the curves' statistics
+        positives, negatives = (np.concatenate(side) for side in sides)
+        del sides
+        positives.sort()
+        negatives.sort()
+        micro = CurveStats.from_sides(positives, negatives)
+        del positives, negatives
     sizes = np.bincount(p.y_true, minlength=k) if multiclass else None
+    return from_stats(tuple(stats), class_names=p.class_names, task=p.task,
+                      score_kind=p.score_kind, n_samples=p.n_samples,
+                      ovo_macro=_ovo_macro(pair_u2, sizes), micro=micro,
+                      plot_points=plot_points)
+
+
+def from_stats(
+    stats: tuple[CurveStats, ...], *, class_names: tuple[str, ...], task: str, score_kind: str,
+    n_samples: int, ovo_macro: float | None = None, micro: CurveStats | None = None,
+    plot_points: int = DEFAULT_PLOT_POINTS,
+) -> CurveSet:
+    """A CurveSet from the statistics of its curves (counted by any engine); ``micro``: the
+    pooled statistics of every curve, when counted apart (else merged here)."""
+    names = class_names[1:] if task == "binary" else class_names
+    summaries = tuple(_summary(name, st) for name, st in zip(names, stats))
+    plots = tuple(_plot_curve(st, plot_points) for st in stats)
+    if len(stats) == 1:
+        micro_summary, micro_plot = summaries[0], plots[0]
+    else:
+        if micro is None:
+            micro = _merge_all(stats)
+        micro_summary = _summary("micro", micro)
+        micro_plot = _plot_curve(micro, plot_points) if micro.n_pos else None
     return CurveSet(
-        names=p.curve_names,
-        class_names=p.class_names,
-        task=p.task,
-        score_kind=p.score_kind,
-        n_samples=p.n_samples,
+        names=names,
+        class_names=class_names,
+        task=task,
+        score_kind=score_kind,
+        n_samples=n_samples,
         classes=summaries,
-        roc_auc=_averages(summaries, "roc_auc", micro.roc_auc, _ovo_macro(pair_u2, sizes)),
-        average_precision=_averages(summaries, "average_precision", micro.average_precision),
+        roc_auc=_averages(summaries, "roc_auc", micro_summary.roc_auc, ovo_macro),
+        average_precision=_averages(summaries, "average_precision",
+                                    micro_summary.average_precision),
         plot=plots,
         micro_plot=micro_plot,
         macro_roc=_macro_roc(summaries, plots),
-        _positives=tuple(positives),
-        _negatives=tuple(negatives),
+        stats=tuple(stats),
     )
+
+
+def _merge_all(stats: tuple[CurveStats, ...]) -> CurveStats:
+    """The statistics of every curve pooled (the micro average)."""
+    return CurveStats.from_counts(
+        np.concatenate([st.values for st in stats]), np.concatenate([st.pos for st in stats]),
+        np.concatenate([st.neg for st in stats]), exact=all(st.exact for st in stats))
 
 
 def _sort_with_labels(column: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -315,22 +362,11 @@ class _TieGroups:
         self.pos = np.diff(at_or_below, prepend=0)
         self.pos_above = np.subtract(self.n_pos, at_or_below, out=at_or_below)
 
-    @property
-    def neg(self) -> np.ndarray:
-        return np.diff(self.first, append=self.n_pos + self.n_neg) - self.pos
-
-    def u2(self) -> int:
-        """2 U: (positive, negative) pairs ranked right count 2, tied pairs 1 (exact)."""
-        return int(np.dot(self.neg, 2 * self.pos_above + self.pos))
-
-    def ap(self) -> float | None:
-        """Average precision: the sum over groups with positives of (R_i - R_i-1) P_i."""
-        if not self.n_pos:
-            return None
-        has = np.flatnonzero(self.pos)
-        tp = self.pos_above[has] + self.pos[has]
-        at_or_above = self.n_pos + self.n_neg - self.first[has]
-        return float(np.sum(self.pos[has] / self.n_pos * (tp / at_or_above)))
+    def stats(self, values: np.ndarray) -> CurveStats:
+        """The curve's statistics: distinct values, positives and negatives at or above."""
+        n = self.n_pos + self.n_neg
+        return CurveStats._from_below(values[self.first], self.n_pos - self.pos_above - self.pos,
+                                      self.first, self.n_pos, n)
 
     def u2_by_label(self, labels: np.ndarray, k: int) -> np.ndarray:
         """2 U of the positives against the samples of each label (Hand & Till pairs)."""
@@ -352,32 +388,8 @@ def _ovo_macro(pair_u2: np.ndarray | None, sizes: np.ndarray | None) -> float | 
     return float(np.mean(pairs)) if pairs else None
 
 
-def _u2_and_ap(pos: np.ndarray, neg: np.ndarray) -> tuple[int, float | None]:
-    """2 U and AP from two sorted arrays (micro averages): one binary search per positive,
-    a second only for positives whose score also occurs among the negatives (ties)."""
-    if not pos.size:
-        return 0, None
-    below = np.searchsorted(neg, pos, side="left")
-    tied = np.flatnonzero(below < neg.size)
-    tied = tied[neg[below[tied]] == pos[tied]]
-    extra = np.searchsorted(neg, pos[tied], side="right") - below[tied]
-    u2 = 2 * int(below.sum()) + int(extra.sum())
-    new = np.empty(pos.size, dtype=bool)
-    new[:1] = True
-    np.not_equal(pos[1:], pos[:-1], out=new[1:])
-    first = np.flatnonzero(new)  # distinct positive scores
-    del new
-    at_or_above = np.subtract(neg.size, below[first])  # negatives >= each distinct score
-    del below
-    tp_new = np.diff(first, append=pos.size)
-    tp = np.subtract(pos.size, first, out=first)
-    at_or_above += tp
-    precision = np.divide(tp, at_or_above)
-    del at_or_above, tp
-    return u2, float(np.dot(tp_new, precision) / pos.size)
-
-
-def _summary(name: str, n_pos: int, n_neg: int, u2: int, ap: float | None) -> ClassSummary:
+def _summary(name: str, st: CurveStats) -> ClassSummary:
+    n_pos, n_neg = st.n_pos, st.n_neg
     reason = None
     if n_pos == 0:
         reason = f"no positive samples of {name!r}: ROC AUC and AP are undefined"
@@ -389,56 +401,41 @@ def _summary(name: str, n_pos: int, n_neg: int, u2: int, ap: float | None) -> Cl
         support=n_pos,
         n_negatives=n_neg,
         prevalence=n_pos / total if total else 0.0,
-        roc_auc=u2 / (2 * n_pos * n_neg) if n_pos and n_neg else None,
-        average_precision=ap,
+        roc_auc=st.auc(),
+        average_precision=st.ap(),
         reason=reason,
+        exact=st.exact,
+        roc_auc_bound=st.auc_bound(),
+        average_precision_bounds=None if st.exact else st.ap_bounds(),
     )
 
 
-def _distinct_counts(pos: np.ndarray, neg: np.ndarray):
-    """(thresholds descending, TP, FP) at every distinct score: the exact curve."""
-    merged = np.concatenate([pos, neg])
-    merged.sort(kind="stable")  # two sorted runs: one linear merge
-    first = np.flatnonzero(np.r_[True, merged[1:] != merged[:-1]])
-    thresholds = merged[first]
-    at_or_above = merged.size - first
-    # positives per distinct value, then TP = positives at or above each value
-    pos_per_value = np.bincount(np.searchsorted(thresholds, pos), minlength=first.size)
-    tp = np.cumsum(pos_per_value[::-1])
-    fp = at_or_above[::-1] - tp
-    return thresholds[::-1].astype(np.float64), tp, fp
-
-
-def _plot_curve(pos: np.ndarray, neg: np.ndarray, points: int) -> PlotCurve:
-    """At most ``points`` real thresholds: q = (points - 1) // 4 quantiles of the positives
-    and of the negatives, each with the next larger distinct score, so that tie blocks stay
-    exact diagonals. Between consecutive points TPR and FPR move by at most 1 / (q - 1), so
-    the polyline's area is within 1 / (2 (q - 1)) of the exact AUC (1.0e-3 at 2000 points in
-    the worst case; far less on real data)."""
-    if pos.size + neg.size <= points - 1:
-        thresholds, tp, fp = _distinct_counts(pos, neg)
-    else:
+def _plot_curve(st: CurveStats, points: int) -> PlotCurve:
+    """At most ``points`` real thresholds: every distinct value when there are few, else
+    q = (points - 1) // 4 quantiles of the positives and of the negatives, each with the next
+    larger distinct value, so that tie blocks stay exact diagonals. Between consecutive points
+    TPR and FPR move by at most 1 / (q - 1), so the polyline's area is within 1 / (2 (q - 1))
+    of the exact AUC (1.0e-3 at 2000 points in the worst case; far less on real data)."""
+    chosen = slice(None)
+    if st.values.size > points - 1:
         per_side = (points - 1) // 4
-        picks = [
-            side[np.linspace(0, side.size - 1, min(per_side, side.size)).astype(np.int64)]
-            for side in (pos, neg)
-            if side.size
-        ]
+        picks = []
+        for counts, total in ((st.tp[::-1], st.n_pos), (st.fp[::-1], st.n_neg)):
+            if total:  # the first threshold (descending) where the count reaches each quantile
+                targets = np.linspace(1, total, min(per_side, total))
+                picks.append(np.searchsorted(counts, targets, side="left"))
         chosen = np.unique(np.concatenate(picks))
-        above = [side[np.minimum(np.searchsorted(side, chosen, "right"), side.size - 1)]
-                 for side in (pos, neg) if side.size]
-        nxt = np.min(np.where(np.stack(above) > chosen, np.stack(above), np.inf), axis=0)
-        chosen = np.unique(np.r_[chosen.astype(np.float64), nxt[np.isfinite(nxt)]])
-        thresholds = chosen[::-1]
-        key = threshold_in_dtype(thresholds, pos.dtype if pos.size else neg.dtype)
-        tp = pos.size - np.searchsorted(pos, key, side="left")
-        fp = neg.size - np.searchsorted(neg, key, side="left")
+        chosen = np.unique(np.r_[chosen, np.maximum(chosen - 1, 0)])  # and the next larger
+    descending = slice(None, None, -1)
+    thresholds = st.values[descending][chosen].astype(np.float64)
+    tp = st.tp[descending][chosen].astype(np.int64)
+    fp = st.fp[descending][chosen].astype(np.int64)
     return PlotCurve(
         thresholds=np.r_[np.inf, thresholds],
         tp=np.r_[0, tp],
         fp=np.r_[0, fp],
-        n_pos=int(pos.size),
-        n_neg=int(neg.size),
+        n_pos=st.n_pos,
+        n_neg=st.n_neg,
     )
 
 

@@ -17,6 +17,8 @@ thresholds of binned statistics are bin edges.
 >>> a = CurveStats.from_scores(np.array([0.1, 0.4, 0.35, 0.8]), np.array([0, 0, 1, 1]))
 >>> a.values.tolist(), a.pos.tolist(), a.neg.tolist(), a.auc()
 ([0.1, 0.35, 0.4, 0.8], [0, 1, 0, 1], [1, 0, 1, 0], 0.75)
+>>> a.counts_at(0.35)   # TP, FP of score >= 0.35
+(2, 1)
 >>> b = CurveStats.from_scores(np.array([0.4, 0.9]), np.array([1, 0]))
 >>> m = a.merge(b)
 >>> m.values.tolist(), m.pos.tolist(), m.neg.tolist()
@@ -38,18 +40,20 @@ DEFAULT_BUDGET = 1 << 20
 
 @dataclass(frozen=True, eq=False)
 class CurveStats:
-    """Counts of one curve by distinct score (ascending). ``exact`` False: scores were pooled
-    into bins (``values`` are the bins' lower edges) and ``auc_bound`` / :meth:`ap_bounds` say
-    how far the figures can be from the exact ones."""
+    """Counts of one curve by distinct score. ``values`` ascending; ``tp[i]`` and ``fp[i]`` are
+    the positives and negatives scoring ``values[i]`` or more (so the counts at a threshold
+    are one binary search away). ``exact`` False: scores were pooled into bins (``values`` are
+    the bins' lower edges) and :meth:`auc_bound` / :meth:`ap_bounds` say how far the figures
+    can be from the exact ones."""
 
     values: np.ndarray
-    pos: np.ndarray
-    neg: np.ndarray
+    tp: np.ndarray
+    fp: np.ndarray
     exact: bool = True
     n_distinct: int | None = None  # distinct scores counted before binning, where known
 
     def __post_init__(self) -> None:
-        for array in (self.values, self.pos, self.neg):
+        for array in (self.values, self.tp, self.fp):
             array.flags.writeable = False
 
     # ------------------------------------------------------------------ building
@@ -68,9 +72,38 @@ class CurveStats:
         new[:1] = True
         np.not_equal(values[1:], values[:-1], out=new[1:])
         first = np.flatnonzero(new)
-        sizes = np.diff(first, append=n)
-        pos = np.add.reduceat(is_positive.astype(np.int64), first) if n else np.zeros(0, np.int64)
-        return cls(values[first], pos, sizes - pos)
+        pos_below = np.cumsum(is_positive, dtype=np.int64)
+        n_pos = int(pos_below[-1]) if n else 0
+        below = np.r_[0, pos_below][first]  # positives strictly below each value
+        return cls._from_below(values[first], below, first, n_pos, n)
+
+    @classmethod
+    def _from_below(cls, values, pos_below, all_below, n_pos: int, n: int,
+                    exact: bool = True, n_distinct: int | None = None) -> CurveStats:
+        """From the positives and all samples strictly below each value."""
+        tp = n_pos - pos_below
+        fp = (n - all_below) - tp
+        dtype = _count_dtype(n)
+        return cls(values, tp.astype(dtype), fp.astype(dtype), exact, n_distinct)
+
+    @classmethod
+    def from_sides(cls, positives: np.ndarray, negatives: np.ndarray) -> CurveStats:
+        """From the scores of the positives and of the negatives, each sorted ascending: the
+        smaller side is placed into the larger by binary search (ties: positives first)."""
+        values = np.concatenate([positives, negatives])
+        values.sort()
+        if positives.size <= negatives.size:
+            is_positive = np.zeros(values.size, dtype=bool)
+            at = np.searchsorted(negatives, positives, side="left")
+            at += np.arange(positives.size)
+            is_positive[at] = True
+        else:
+            is_positive = np.ones(values.size, dtype=bool)
+            at = np.searchsorted(positives, negatives, side="right")
+            at += np.arange(negatives.size)
+            is_positive[at] = False
+        del at
+        return cls.from_sorted(values, is_positive)
 
     @classmethod
     def from_counts(cls, values, pos, neg, *, exact: bool = True,
@@ -81,21 +114,29 @@ class CurveStats:
         pos = np.asarray(pos, dtype=np.int64)
         neg = np.asarray(neg, dtype=np.int64)
         if values.size and np.any(values[1:] <= values[:-1]):
-            unique, inverse = np.unique(values, return_inverse=True)
-            pos = np.bincount(inverse, weights=pos, minlength=unique.size).astype(np.int64)
-            neg = np.bincount(inverse, weights=neg, minlength=unique.size).astype(np.int64)
-            values = unique
+            if np.any(values[1:] < values[:-1]):
+                order = np.argsort(values, kind="stable")
+                values, pos, neg = values[order], pos[order], neg[order]
+            new = np.empty(values.size, dtype=bool)
+            new[0] = True
+            np.not_equal(values[1:], values[:-1], out=new[1:])
+            first = np.flatnonzero(new)
+            values = values[first]
+            pos, neg = np.add.reduceat(pos, first), np.add.reduceat(neg, first)
         keep = (pos + neg) > 0
         if not keep.all():
             values, pos, neg = values[keep], pos[keep], neg[keep]
-        return cls(values, pos, neg, exact, n_distinct)
+        pos_below = np.cumsum(pos) - pos
+        all_below = np.cumsum(pos + neg) - (pos + neg)
+        return cls._from_below(values, pos_below, all_below, int(pos.sum()),
+                               int(pos.sum() + neg.sum()), exact, n_distinct)
 
     def merge(self, other: CurveStats) -> CurveStats:
         """The statistics of both parts together (the counts of equal scores added)."""
-        values = np.concatenate([self.values, other.values])
-        pos = np.concatenate([self.pos, other.pos])
-        neg = np.concatenate([self.neg, other.neg])
-        return CurveStats.from_counts(values, pos, neg, exact=self.exact and other.exact)
+        return CurveStats.from_counts(
+            np.concatenate([self.values, other.values]),
+            np.concatenate([self.pos, other.pos]), np.concatenate([self.neg, other.neg]),
+            exact=self.exact and other.exact)
 
     def binned(self, edges: np.ndarray) -> CurveStats:
         """Pooled into the bins [edges[i], edges[i + 1]) (the last one closed); ``values``
@@ -110,24 +151,35 @@ class CurveStats:
 
     @property
     def n_pos(self) -> int:
-        return int(self.pos.sum())
+        return int(self.tp[0]) if self.tp.size else 0
 
     @property
     def n_neg(self) -> int:
-        return int(self.neg.sum())
+        return int(self.fp[0]) if self.fp.size else 0
 
-    def _above(self) -> tuple[np.ndarray, np.ndarray]:
-        """Positives and negatives strictly above each value."""
-        pos_above = np.cumsum(self.pos[::-1])[::-1] - self.pos
-        neg_above = np.cumsum(self.neg[::-1])[::-1] - self.neg
-        return pos_above, neg_above
+    @property
+    def pos(self) -> np.ndarray:
+        """Positives scoring each value."""
+        return _at_each(self.tp)
+
+    @property
+    def neg(self) -> np.ndarray:
+        """Negatives scoring each value."""
+        return _at_each(self.fp)
 
     # ------------------------------------------------------------------ ranking metrics
 
     def u2(self) -> int:
-        """2 U: (positive, negative) pairs ranked right count 2, tied ones 1 (exact)."""
-        pos_above, _ = self._above()
-        return int(np.dot(self.neg, 2 * pos_above + self.pos))
+        """2 U: (positive, negative) pairs ranked right count 2, tied ones 1 (exact):
+        sum_v neg_v * (pos above v + pos at or above v). In float64 while 2 P N < 2^53 (every
+        product and partial sum is then an integer float64 holds exactly)."""
+        exact_in_float = 2 * self.n_pos * self.n_neg < 2**53
+        tp = self.tp.astype(np.float64 if exact_in_float else np.int64)
+        fp = self.fp.astype(tp.dtype)
+        if not tp.size:
+            return 0
+        total = np.dot(fp[:-1] - fp[1:], tp[:-1] + tp[1:]) + fp[-1] * tp[-1]
+        return int(total)
 
     def auc(self) -> float | None:
         p, n = self.n_pos, self.n_neg
@@ -141,15 +193,13 @@ class CurveStats:
         return float(np.dot(self.pos, self.neg) / (2 * p * n)) if p and n else 0.0
 
     def ap(self) -> float | None:
-        """Average precision: the sum over values with positives of (R_i - R_i-1) P_i."""
+        """Average precision: the sum over values of (R_v - R_v+1) P_v (scikit-learn's)."""
         p = self.n_pos
         if not p:
             return None
-        pos_above, neg_above = self._above()
-        has = np.flatnonzero(self.pos)
-        tp = pos_above[has] + self.pos[has]
-        called = tp + neg_above[has] + self.neg[has]
-        return float(np.sum(self.pos[has] / p * (tp / called)))
+        tp = self.tp.astype(np.float64)
+        precision = tp / (tp + self.fp)
+        return float(np.dot(_at_each(tp), precision)) / p
 
     def ap_bounds(self) -> tuple[float, float] | None:
         """(lowest, highest) AP the binned scores allow: each bin's positives ranked after, or
@@ -160,14 +210,15 @@ class CurveStats:
         if self.exact:
             value = self.ap()
             return value, value
-        pos_above, neg_above = self._above()
-        has = np.flatnonzero(self.pos)
-        k, t = self.pos[has], pos_above[has]
-        a = pos_above[has] + neg_above[has]
+        pos, neg = self.pos, self.neg
+        has = np.flatnonzero(pos)
+        k = pos[has]
+        t = self.tp[has].astype(np.int64) - k  # positives above the bin
+        a = t + self.fp[has].astype(np.int64) - neg[has]  # samples above the bin
         # the i-th positive of a bin, i = 1..k: precision (t + i) / (a + i) ranked first, and
         # (t + i) / (a + neg_b + i) ranked last; sum_i (t + i) / (c + i) = k - (c - t) S(c, k)
         high = np.sum(k - (a - t) * _harmonic(a, k)) / p
-        c = a + self.neg[has]
+        c = a + neg[has]
         low = np.sum(k - (c - t) * _harmonic(c, k)) / p
         return float(low), float(high)
 
@@ -177,28 +228,39 @@ class CurveStats:
         """(TP, FP) of ``score >= threshold`` (binned: at bin edges only)."""
         key = threshold_in_dtype(threshold, self.values.dtype)
         i = int(np.searchsorted(self.values, key, side="left"))
-        return int(self.pos[i:].sum()), int(self.neg[i:].sum())
-
-    def cumulative(self) -> tuple[np.ndarray, np.ndarray]:
-        """(TP, FP) at each value, thresholds descending: as ``distinct_counts``."""
-        return np.cumsum(self.pos[::-1]), np.cumsum(self.neg[::-1])
+        return (int(self.tp[i]), int(self.fp[i])) if i < self.values.size else (0, 0)
 
     def distinct_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(thresholds descending, TP, FP) at every value: the exact curve, as scikit-learn's
         ``confusion_matrix_at_thresholds``."""
-        tp, fp = self.cumulative()
-        return self.values[::-1].astype(np.float64), tp, fp
+        return (self.values[::-1].astype(np.float64), self.tp[::-1].astype(np.int64),
+                self.fp[::-1].astype(np.int64))
 
     def components(self) -> tuple[np.ndarray, np.ndarray]:
         """DeLong's structural components per value: V10 of a positive there (the share of
         negatives it outranks, ties one half) and V01 of a negative there (the share of
         positives above it, ties one half)."""
         p, n = self.n_pos, self.n_neg
-        neg_below = np.cumsum(self.neg) - self.neg
-        pos_above, _ = self._above()
-        v10 = (neg_below + self.neg / 2) / n if n else np.full(self.values.size, np.nan)
-        v01 = (pos_above + self.pos / 2) / p if p else np.full(self.values.size, np.nan)
+        neg, pos = self.neg, self.pos
+        neg_below = n - self.fp.astype(np.int64)
+        pos_above = self.tp.astype(np.int64) - pos
+        v10 = (neg_below + neg / 2) / n if n else np.full(self.values.size, np.nan)
+        v01 = (pos_above + pos / 2) / p if p else np.full(self.values.size, np.nan)
         return v10, v01
+
+
+def _at_each(cumulative: np.ndarray) -> np.ndarray:
+    """Per-value counts from counts at or above each value (int64, or float64 kept)."""
+    c = cumulative if cumulative.dtype == np.float64 else cumulative.astype(np.int64)
+    out = np.empty_like(c)
+    np.subtract(c[:-1], c[1:], out=out[:-1])
+    out[-1:] = c[-1:]
+    return out
+
+
+def _count_dtype(n: int):
+    """The smallest unsigned integer type holding counts up to ``n``."""
+    return np.uint32 if n < 2**32 else np.int64
 
 
 def _harmonic(c: np.ndarray, k: np.ndarray) -> np.ndarray:

@@ -43,6 +43,7 @@ import numpy as np
 
 from evalcore.curves import CurveSet
 from evalcore.decisions import Decision, confusion, predict
+from evalcore.scorestats import CurveStats
 from evalcore.errors import InputError
 from evalcore.predictions import Predictions
 
@@ -94,11 +95,12 @@ class Interval:
 
 @dataclass(frozen=True, eq=False)
 class DeLong:
-    """DeLong's estimate of one class' ROC AUC and its variance.
+    """DeLong's estimate of one class' ROC AUC and its variance, from the curve's statistics.
 
     ``v10`` holds the structural component of each positive, ``v01`` of each negative, both in
-    ascending score order (read-only). ``variance`` is None when a class has fewer than two
-    positives or negatives; ``auc`` is None when it has none.
+    ascending score order (expanded from one component per distinct score on first use).
+    ``variance`` is None when a class has fewer than two positives or negatives; ``auc`` is
+    None when it has none.
     """
 
     name: str
@@ -106,9 +108,20 @@ class DeLong:
     variance: float | None
     n_positives: int
     n_negatives: int
-    v10: np.ndarray = field(repr=False)
-    v01: np.ndarray = field(repr=False)
+    stats: CurveStats | None = field(default=None, repr=False)
     reason: str | None = None
+
+    @property
+    def v10(self) -> np.ndarray:
+        if self.stats is None:
+            return np.empty(0)
+        return np.repeat(self.stats.components()[0], self.stats.pos)
+
+    @property
+    def v01(self) -> np.ndarray:
+        if self.stats is None:
+            return np.empty(0)
+        return np.repeat(self.stats.components()[1], self.stats.neg)
 
     @property
     def standard_error(self) -> float | None:
@@ -166,10 +179,10 @@ class AucComparison:
 
 def delong(curves: CurveSet, c: int | str) -> DeLong:
     """DeLong's variance of the ROC AUC of curve ``c`` (an index or a class name), from the
-    curve set's sorted scores: O(m log n + n), no sort."""
+    curve set's statistics: O(distinct scores), no sort."""
     c = _curve_index(curves.names, c)
     summary = curves.classes[c]
-    return _delong(summary.name, curves._positives[c], curves._negatives[c], summary.reason)
+    return delong_from_stats(summary.name, curves.stats[c], summary.reason)
 
 
 def auc_intervals(curves: CurveSet, *, level: float = DEFAULT_LEVEL) -> list[Interval]:
@@ -229,21 +242,25 @@ def compare_auc(
     )
 
 
-def _delong(name: str, pos: np.ndarray, neg: np.ndarray, reason: str | None = None) -> DeLong:
-    m, n = int(pos.size), int(neg.size)
+def delong_from_stats(name: str, st: CurveStats, reason: str | None = None) -> DeLong:
+    """DeLong from one curve's statistics (exact or binned): each distinct score's
+    structural components, weighted by how many positives and negatives hold it."""
+    m, n = st.n_pos, st.n_neg
     if not m or not n:
-        none = np.empty(0)
-        none.flags.writeable = False
-        return DeLong(name, None, None, m, n, none, none,
-                      reason or _undefined_reason(name, m, n))
-    u2, v10, v01 = _midrank_components(pos, neg)
-    v10.flags.writeable = False
-    v01.flags.writeable = False
-    auc = u2 / (2 * m * n)
+        return DeLong(name, None, None, m, n, None, reason or _undefined_reason(name, m, n))
+    auc = st.u2() / (2 * m * n)
     if m < 2 or n < 2:
-        return DeLong(name, auc, None, m, n, v10, v01, _variance_reason(name, m, n))
-    variance = float(np.var(v10, ddof=1) / m + np.var(v01, ddof=1) / n)
-    return DeLong(name, auc, variance, m, n, v10, v01)
+        return DeLong(name, auc, None, m, n, st, _variance_reason(name, m, n))
+    v10, v01 = st.components()
+    variance = _weighted_var(v10, st.pos) / m + _weighted_var(v01, st.neg) / n
+    return DeLong(name, auc, float(variance), m, n, st, reason)
+
+
+def _weighted_var(values: np.ndarray, counts: np.ndarray) -> float:
+    """The sample variance (ddof 1) of ``values`` each repeated ``counts`` times."""
+    total = counts.sum()
+    mean = np.dot(values, counts) / total
+    return float(np.dot(counts, (values - mean) ** 2) / (total - 1))
 
 
 def _midrank_components(pos: np.ndarray, neg: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
@@ -905,9 +922,10 @@ def _sorted_sides(p: Predictions, c: int, curves: CurveSet | None):
     column = p.scores[:, c]
     mask = np.asarray(p.positives(c), dtype=bool)
     out = []
+    st = None if curves is None else curves.stats[c]
     for samples, sorted_values in (
-        (np.flatnonzero(mask), None if curves is None else curves._positives[c]),
-        (np.flatnonzero(~mask), None if curves is None else curves._negatives[c]),
+        (np.flatnonzero(mask), None if st is None else np.repeat(st.values, st.pos)),
+        (np.flatnonzero(~mask), None if st is None else np.repeat(st.values, st.neg)),
     ):
         values = column[samples]
         if sorted_values is None:

@@ -394,7 +394,7 @@ def test_reuses_curves_narrowed_to_float32():
     scores = rng.integers(0, 9, (400, 3)) / 8.0
     p = Predictions.from_arrays(y, scores, task="multiclass", score_kind="probability")
     curves = compute_curves(p)
-    assert curves._positives[0].dtype == np.float32
+    assert curves.stats[0].values.dtype == np.float32
     stat = Combined(PerClassRocAuc(), PerClassAveragePrecision(), AveragedRocAuc())
     a = bootstrap_distribution(p, stat, n_resamples=10, random_state=1, curves=curves)
     b = bootstrap_distribution(p, stat, n_resamples=10, random_state=1)

@@ -1,0 +1,132 @@
+"""CurveStats: the mergeable statistics every engine produces, against scikit-learn and against
+brute force (ties, float32/float64, degenerate curves, binning bounds, integer overflow)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from evalcore.scorestats import CurveStats, bin_edges
+
+
+def _data(seed: int, n: int = 500, levels: int | None = None, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    s = rng.random(n) * 0.6 + y * 0.3
+    if levels:  # many ties
+        s = np.round(s * levels) / levels
+    return y, s.astype(dtype)
+
+
+def _same(a: CurveStats, b: CurveStats) -> None:
+    np.testing.assert_array_equal(a.values, b.values)
+    np.testing.assert_array_equal(a.tp, b.tp)
+    np.testing.assert_array_equal(a.fp, b.fp)
+
+
+@pytest.mark.parametrize("levels", [None, 20, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_auc_and_ap_equal_sklearn(levels, dtype):
+    y, s = _data(1, levels=levels, dtype=dtype)
+    stats = CurveStats.from_scores(s, y)
+    assert stats.auc() == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+    assert stats.ap() == pytest.approx(average_precision_score(y, s), abs=1e-12)
+    assert stats.exact and stats.auc_bound() == 0.0
+    assert stats.ap_bounds() == (stats.ap(), stats.ap())
+
+
+def test_counts_at_every_threshold_equal_a_recount():
+    y, s = _data(2, levels=15)
+    stats = CurveStats.from_scores(s, y)
+    for t in [-1.0, 0.0, *np.unique(s), 0.4567, 2.0]:
+        called = s >= t
+        assert stats.counts_at(t) == (int((called & (y == 1)).sum()), int((called & (y == 0)).sum()))
+
+
+def test_from_sides_equals_from_scores():
+    for levels in (None, 7):
+        y, s = _data(3, levels=levels)
+        whole = CurveStats.from_scores(s, y)
+        _same(CurveStats.from_sides(np.sort(s[y == 1]), np.sort(s[y == 0])), whole)
+        y_flipped = 1 - y  # the other side smaller/larger
+        _same(CurveStats.from_sides(np.sort(s[y_flipped == 1]), np.sort(s[y_flipped == 0])),
+              CurveStats.from_scores(s, y_flipped))
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 10**6), parts=st.integers(1, 6), levels=st.sampled_from([None, 4, 30]))
+def test_merging_parts_gives_the_whole(seed, parts, levels):
+    y, s = _data(seed, n=120, levels=levels)
+    cut = np.sort(np.random.default_rng(seed).integers(0, y.size, parts - 1))
+    pieces = [CurveStats.from_scores(ss, yy) for ss, yy in zip(np.split(s, cut), np.split(y, cut))
+              if ss.size]
+    merged = pieces[0]
+    for piece in pieces[1:]:
+        merged = merged.merge(piece)
+    _same(merged, CurveStats.from_scores(s, y))
+
+
+def test_from_counts_adds_duplicates_in_any_order():
+    stats = CurveStats.from_counts([0.5, 0.1, 0.5, 0.9, 0.3], [1, 0, 2, 0, 0], [0, 3, 1, 1, 0])
+    assert stats.values.tolist() == [0.1, 0.5, 0.9]  # 0.3 holds no sample
+    assert stats.pos.tolist() == [0, 3, 0] and stats.neg.tolist() == [3, 1, 1]
+    assert stats.counts_at(0.2) == (3, 2)
+
+
+def test_degenerate_curves_are_undefined_not_crashes():
+    none_positive = CurveStats.from_scores(np.array([0.2, 0.4]), np.array([0, 0]))
+    assert none_positive.auc() is None and none_positive.ap() is None
+    all_positive = CurveStats.from_scores(np.array([0.2, 0.4]), np.array([1, 1]))
+    assert all_positive.auc() is None and all_positive.ap() == 1.0
+    empty = CurveStats.from_scores(np.array([]), np.array([], dtype=int))
+    assert empty.n_pos == empty.n_neg == 0 and empty.auc() is None
+
+
+def test_u2_stays_exact_beyond_float64_integers():
+    # 2 P N = 2 * 3e9 * 2e9 > 2^53: summed in int64, compared with Python integers
+    pos = np.array([10**9, 2 * 10**9, 0], dtype=np.int64)
+    neg = np.array([10**9, 5 * 10**8, 5 * 10**8], dtype=np.int64)
+    stats = CurveStats.from_counts([0.1, 0.5, 0.9], pos, neg)
+    expected = 0
+    for i in range(3):  # each negative at value i: positives above count 2, tied 1
+        expected += int(neg[i]) * (2 * int(pos[i + 1:].sum()) + int(pos[i]))
+    assert stats.u2() == expected
+    assert stats.tp.dtype == np.int64  # counts beyond uint32
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_binned_figures_lie_within_their_bounds(seed):
+    y, s = _data(seed, n=3000)
+    exact = CurveStats.from_scores(s, y)
+    binned = exact.binned(bin_edges(0.0, 1.0, 16))
+    assert not binned.exact and binned.n_distinct == exact.values.size
+    assert abs(binned.auc() - exact.auc()) <= binned.auc_bound() + 1e-15
+    assert binned.auc_bound() > 0
+    low, high = binned.ap_bounds()
+    assert low - 1e-12 <= exact.ap() <= high + 1e-12
+    assert low < high
+    # at a bin edge, binned counts are the exact counts
+    for edge in bin_edges(0.0, 1.0, 16)[:-1]:
+        assert binned.counts_at(edge) == exact.counts_at(edge)
+
+
+def test_binned_statistics_of_parts_merge_on_the_shared_grid():
+    y, s = _data(9, n=2000)
+    edges = bin_edges(0.0, 1.0, 64)
+    half = y.size // 2
+    parts = [CurveStats.from_scores(s[:half], y[:half]).binned(edges),
+             CurveStats.from_scores(s[half:], y[half:]).binned(edges)]
+    _same(parts[0].merge(parts[1]), CurveStats.from_scores(s, y).binned(edges))
+
+
+def test_ap_bounds_equal_brute_force_orders():
+    # one bin holding 2 positives and 2 negatives after one certain positive: AP ranges over
+    # the orders of the tied block
+    stats = CurveStats.from_counts([0.0, 1.0], [2, 1], [2, 0], exact=False)
+    low, high = stats.ap_bounds()
+    best = (1 + 2 / 2 + 3 / 3) / 3       # positives of the bin ranked first
+    worst = (1 + 2 / 4 + 3 / 5) / 3      # ranked last
+    assert (low, high) == (pytest.approx(worst), pytest.approx(best))
