@@ -68,14 +68,21 @@ class CurveStats:
     def from_sorted(cls, values: np.ndarray, is_positive: np.ndarray) -> CurveStats:
         """From scores sorted ascending and their positives (tied scores in any order)."""
         n = values.size
+        dtype = _count_dtype(n)
         new = np.empty(n, dtype=bool)
         new[:1] = True
         np.not_equal(values[1:], values[:-1], out=new[1:])
         first = np.flatnonzero(new)
-        pos_below = np.cumsum(is_positive, dtype=np.int64)
-        n_pos = int(pos_below[-1]) if n else 0
-        below = np.r_[0, pos_below][first]  # positives strictly below each value
-        return cls._from_below(values[first], below, first, n_pos, n)
+        del new
+        cumulative = np.cumsum(is_positive, dtype=dtype)  # positives up to each row
+        n_pos = int(cumulative[-1]) if n else 0
+        tp = np.zeros(first.size, dtype=dtype)
+        np.take(cumulative, first[1:] - 1, out=tp[1:])  # positives below each value
+        del cumulative
+        np.subtract(dtype(n_pos), tp, out=tp)
+        fp = np.subtract(dtype(n), first, dtype=dtype, casting="unsafe")  # samples at or above
+        fp -= tp
+        return cls(values[first], tp, fp)
 
     @classmethod
     def _from_below(cls, values, pos_below, all_below, n_pos: int, n: int,

@@ -130,3 +130,34 @@ def test_ap_bounds_equal_brute_force_orders():
     best = (1 + 2 / 2 + 3 / 3) / 3       # positives of the bin ranked first
     worst = (1 + 2 / 4 + 3 / 5) / 3      # ranked last
     assert (low, high) == (pytest.approx(worst), pytest.approx(best))
+
+
+@pytest.mark.parametrize("task", ["multiclass", "multilabel"])
+@pytest.mark.parametrize("n", [40, 5000])
+def test_micro_from_cells_equals_merged_statistics(task, n):
+    # compute_curves pools the cells' sorted scores; from_stats merges the curves' statistics
+    from evalcore import Predictions, compute_curves
+    from evalcore.curves import from_stats
+
+    rng = np.random.default_rng(n)
+    k = 4
+    scores = np.round(rng.random((n, k)), 3)
+    if task == "multiclass":
+        scores /= scores.sum(axis=1, keepdims=True)
+        y = rng.integers(0, k, n)
+    else:
+        y = rng.random((n, k)) < 0.4
+    p = Predictions.from_arrays(y, scores, task=task)
+    curves = compute_curves(p, plot_points=200)
+    merged = from_stats(curves.stats, class_names=p.class_names, task=p.task,
+                        score_kind=p.score_kind, n_samples=p.n_samples, plot_points=200)
+    cells = np.eye(k, dtype=bool)[y] if task == "multiclass" else y
+    assert curves.roc_auc.micro == pytest.approx(roc_auc_score(cells.ravel(), scores.ravel()),
+                                                 abs=1e-12)
+    assert merged.roc_auc.micro == pytest.approx(curves.roc_auc.micro, abs=1e-12)
+    assert merged.average_precision.micro == pytest.approx(curves.average_precision.micro,
+                                                           abs=1e-12)
+    for a, b in ((curves.micro_plot, merged.micro_plot),):
+        np.testing.assert_array_equal(a.thresholds, b.thresholds)
+        np.testing.assert_array_equal(a.tp, b.tp)
+        np.testing.assert_array_equal(a.fp, b.fp)
