@@ -307,3 +307,119 @@ def bin_edges(low: float, high: float, bins: int = DEFAULT_BUDGET) -> np.ndarray
     if high <= low:
         high = low + 1.0
     return np.linspace(low, high, bins + 1)
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    """What :class:`SortedStream` gathered: the curve's statistics (exact, or binned when it had
+    more distinct scores than the budget) and its exact figures whatever the number of rows."""
+
+    stats: CurveStats
+    u2: int  # 2 U: exact
+    ap: float | None  # exact (the same sum as CurveStats.ap)
+    u2_by_label: np.ndarray | None  # Hand & Till's pairs: 2 U against each label's samples
+
+
+class SortedStream:
+    """One curve's statistics from its rows streamed in ascending score order, batch by batch
+    (an engine sorts, this counts): exact 2U, AP and Hand & Till pair counts over any number
+    of rows in memory of one batch, and the CurveStats kept exactly up to ``budget`` distinct
+    scores, else pooled into the bins of ``edges``. Tied scores may span batches.
+
+    >>> s = SortedStream(n_pos=2, n=4, budget=8, edges=bin_edges(0.0, 1.0, 4))
+    >>> s.add(np.array([0.1, 0.35]), np.array([False, True]))
+    >>> s.add(np.array([0.4, 0.8]), np.array([False, True]))
+    >>> r = s.result()
+    >>> r.u2 / (2 * 2 * 2), r.stats.exact, r.stats.values.tolist()
+    (0.75, True, [0.1, 0.35, 0.4, 0.8])
+    """
+
+    def __init__(self, n_pos: int, n: int, *, budget: int = DEFAULT_BUDGET,
+                 edges: np.ndarray | None = None, n_labels: int | None = None):
+        self.n_pos, self.n = int(n_pos), int(n)
+        self.budget, self.edges, self.n_labels = budget, edges, n_labels
+        self.pos_below = 0  # positives and samples of the values already counted
+        self.all_below = 0
+        self.u2 = 0
+        self.ap = 0.0
+        self.u2_by_label = np.zeros(n_labels) if n_labels else None
+        self.exact: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = []
+        self.n_distinct = 0
+        self.bins = None if edges is None else np.zeros((2, edges.size - 1))
+        self.held: tuple[np.ndarray, ...] | None = None  # the last value's rows, until it ends
+        self.last = None
+
+    def add(self, values: np.ndarray, is_positive: np.ndarray,
+            labels: np.ndarray | None = None) -> None:
+        """The next rows (ascending, each score >= the previous batch's)."""
+        if not values.size:
+            return
+        if self.last is not None and values[0] < self.last:
+            raise ValueError("SortedStream: rows must come in ascending score order")
+        parts = (values, np.asarray(is_positive, bool)) + (() if labels is None else (labels,))
+        if self.held is not None:
+            parts = tuple(np.concatenate([h, p]) for h, p in zip(self.held, parts))
+        values = parts[0]
+        end = int(np.searchsorted(values, values[-1], side="left"))  # the last value's rows wait
+        self.held = tuple(p[end:] for p in parts)
+        self._count(*(p[:end] for p in parts))
+        self.last = values[-1]
+
+    def _count(self, values, is_positive, labels=None) -> None:
+        if not values.size:
+            return
+        new = np.empty(values.size, dtype=bool)
+        new[0] = True
+        np.not_equal(values[1:], values[:-1], out=new[1:])
+        first = np.flatnonzero(new)
+        pos = np.add.reduceat(is_positive.astype(np.int64), first)
+        size = np.diff(first, append=values.size)
+        neg = size - pos
+        pos_below = self.pos_below + np.cumsum(pos) - pos
+        all_below = self.all_below + first
+        tp = self.n_pos - pos_below  # positives at or above each value
+        fp = (self.n - all_below) - tp
+        weight = 2 * tp - pos  # a sample here: 2 (positives above) + (positives tied)
+        exact_in_float = 2 * self.n_pos * self.n < 2**53
+        self.u2 += int(np.dot(neg.astype(np.float64), weight) if exact_in_float
+                       else np.dot(neg, weight))
+        self.ap += float(np.dot(pos, tp / (tp + fp)))
+        if self.u2_by_label is not None:
+            self.u2_by_label += np.bincount(labels, weights=np.repeat(weight, size),
+                                            minlength=self.n_labels)
+        distinct = values[first]
+        self.n_distinct += distinct.size
+        if self.exact is not None:
+            self.exact.append((distinct, pos, neg))
+            if self.n_distinct > self.budget and self.bins is not None:
+                for d, p, n in self.exact:
+                    self._bin(d, p, n)
+                self.exact = None
+        else:
+            self._bin(distinct, pos, neg)
+        self.pos_below += int(pos.sum())
+        self.all_below += int(values.size)
+
+    def _bin(self, values, pos, neg) -> None:
+        index = np.clip(np.searchsorted(self.edges, values, side="right") - 1, 0,
+                        self.edges.size - 2)
+        self.bins[0] += np.bincount(index, weights=pos, minlength=self.edges.size - 1)
+        self.bins[1] += np.bincount(index, weights=neg, minlength=self.edges.size - 1)
+
+    def result(self) -> StreamResult:
+        if self.held is not None:
+            self._count(*self.held)
+            self.held = None
+        if (self.pos_below, self.all_below) != (self.n_pos, self.n):
+            raise ValueError(f"SortedStream: counted {self.pos_below} positives of "
+                             f"{self.all_below} rows, expected {self.n_pos} of {self.n}")
+        if self.exact is not None:
+            parts = [np.concatenate(a) for a in zip(*self.exact)] if self.exact else [
+                np.array([]), np.zeros(0, np.int64), np.zeros(0, np.int64)]
+            stats = CurveStats.from_counts(*parts, n_distinct=self.n_distinct)
+        else:
+            stats = CurveStats.from_counts(self.edges[:-1], self.bins[0].astype(np.int64),
+                                           self.bins[1].astype(np.int64), exact=False,
+                                           n_distinct=self.n_distinct)
+        return StreamResult(stats, self.u2, self.ap / self.n_pos if self.n_pos else None,
+                            self.u2_by_label)

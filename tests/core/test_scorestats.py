@@ -161,3 +161,70 @@ def test_micro_from_cells_equals_merged_statistics(task, n):
         np.testing.assert_array_equal(a.thresholds, b.thresholds)
         np.testing.assert_array_equal(a.tp, b.tp)
         np.testing.assert_array_equal(a.fp, b.fp)
+
+
+def _stream(values, positive, labels=None, *, cuts, budget, edges=None, n_labels=None):
+    from evalcore.scorestats import SortedStream
+
+    order = np.argsort(values, kind="stable")
+    values, positive = values[order], positive[order]
+    labels = None if labels is None else labels[order]
+    stream = SortedStream(int(positive.sum()), values.size, budget=budget, edges=edges,
+                          n_labels=n_labels)
+    for part in np.split(np.arange(values.size), cuts):
+        stream.add(values[part], positive[part], None if labels is None else labels[part])
+    return stream.result()
+
+
+@settings(max_examples=120, deadline=None)
+@given(seed=st.integers(0, 10**6), levels=st.sampled_from([None, 3, 50]),
+       parts=st.integers(1, 8))
+def test_stream_in_batches_equals_the_whole(seed, levels, parts):
+    # tied scores spanning batch boundaries, batches of one value, empty batches
+    y, s = _data(seed, n=200, levels=levels)
+    cuts = np.sort(np.random.default_rng(seed).integers(0, s.size + 1, parts - 1))
+    r = _stream(s, y == 1, cuts=cuts, budget=10**6)
+    whole = CurveStats.from_scores(s, y)
+    _same(r.stats, whole)
+    assert r.u2 == whole.u2()
+    assert r.ap == pytest.approx(average_precision_score(y, s), abs=1e-12)
+
+
+def test_stream_beyond_the_budget_bins_and_keeps_the_exact_figures():
+    y, s = _data(4, n=5000)
+    edges = bin_edges(0.0, 1.0, 32)
+    r = _stream(s, y == 1, cuts=[1000, 2500], budget=100, edges=edges)
+    exact = CurveStats.from_scores(s, y)
+    assert not r.stats.exact and r.stats.n_distinct == exact.values.size
+    _same(r.stats, exact.binned(edges))
+    assert r.u2 / (2 * exact.n_pos * exact.n_neg) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+    assert r.ap == pytest.approx(average_precision_score(y, s), abs=1e-12)
+
+
+def test_stream_counts_hand_and_till_pairs():
+    from evalcore import Predictions, compute_curves
+
+    rng = np.random.default_rng(3)
+    n, k = 600, 3
+    scores = np.round(rng.dirichlet(np.ones(k), n), 2)
+    scores /= scores.sum(axis=1, keepdims=True)
+    y = rng.integers(0, k, n)
+    pairs = np.zeros((k, k))
+    for c in range(k):
+        pairs[c] = _stream(scores[:, c], y == c, y, cuts=[100, 350], budget=10**6,
+                           n_labels=k).u2_by_label
+    sizes = np.bincount(y, minlength=k)
+    mean = np.mean([(pairs[a, b] + pairs[b, a]) / (4 * sizes[a] * sizes[b])
+                    for a in range(k) for b in range(a + 1, k)])
+    assert mean == pytest.approx(roc_auc_score(y, scores, multi_class="ovo"), abs=1e-12)
+    p = Predictions.from_arrays(y, scores)
+    assert mean == pytest.approx(compute_curves(p).roc_auc.ovo_macro, abs=1e-12)
+
+
+def test_stream_refuses_rows_out_of_order():
+    from evalcore.scorestats import SortedStream
+
+    stream = SortedStream(1, 3)
+    stream.add(np.array([0.2, 0.5]), np.array([0, 1]))
+    with pytest.raises(ValueError, match="ascending"):
+        stream.add(np.array([0.1]), np.array([0]))
