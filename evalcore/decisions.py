@@ -34,7 +34,7 @@ negative of its true class and a false positive of none.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -501,10 +501,20 @@ def confusion(
     on ``predictions``: the K x K matrix, per-class counts, coverage and accuracy."""
     p = predictions
     decision = as_decision(p, rule, thresholds)
-    predicted = predict(p, decision)
-    if decision.rule == "multilabel":
-        return _multilabel(p, decision, predicted, zero_division)
-    return from_predicted(p, decision, predicted)
+    return Tally.of(p, decision).confusion(zero_division)
+
+
+def confusion_of_batches(batches: Iterable[Predictions], decision: Decision, *,
+                         zero_division: float | None = DEFAULT_ZERO_DIVISION) -> Confusion:
+    """:func:`confusion` of rows that come in batches (an engine's scan of data larger than
+    memory): each batch is counted by the same kernel and the counts are added."""
+    total = None
+    for batch in batches:
+        part = Tally.of(batch, decision)
+        total = part if total is None else total + part
+    if total is None:
+        raise InputError("no rows to count")
+    return total.confusion(zero_division)
 
 
 def predict(predictions: Predictions, rule: str | Decision | None = None,
@@ -571,64 +581,117 @@ def _per_class_predictions(p: Predictions, key: np.ndarray) -> np.ndarray:
 
 def from_predicted(p: Predictions, decision: Decision, predicted: np.ndarray) -> Confusion:
     """The Confusion of per-row predictions (class indices, K = abstained) of a decision."""
-    k = len(p.class_names)
-    columns = k + 1 if decision.abstains else k
-    matrix = np.bincount(p.y_true * columns + predicted, minlength=k * columns).reshape(k, columns)
-    tp = np.diag(matrix[:, :k]).copy()
-    fn = matrix.sum(axis=1) - tp
-    fp = matrix[:, :k].sum(axis=0) - tp
-    n = p.n_samples
-    rows = slice(1, None) if p.task == "binary" else slice(None)
-    counts = Counts(p.curve_names, tp[rows], fp[rows], fn[rows], (n - tp - fp - fn)[rows],
-                    thresholds=decision.class_thresholds())
-    covered = n - (int(matrix[:, k:].sum()) if decision.abstains else 0)
-    correct = int(tp.sum())
-    return Confusion(
-        decision=decision,
-        labels=p.class_names,
-        predicted_labels=p.class_names + ((ABSTAINED,) if decision.abstains else ()),
-        matrix=matrix,
-        counts=counts,
-        coverage=covered / n,
-        accuracy=correct / n,
-        covered_accuracy=correct / covered if covered else None,
-    )
+    return Tally.of(p, decision, predicted).confusion()
 
 
-def _multilabel(p: Predictions, decision: Decision, predicted: np.ndarray,
-                zero_division: float | None) -> Confusion:
-    y = p.y_true
-    tp = np.count_nonzero(predicted & y, axis=0)
-    fp = np.count_nonzero(predicted & ~y, axis=0)
-    fn = np.count_nonzero(~predicted & y, axis=0)
-    n, k = y.shape
-    counts = Counts(p.class_names, tp, fp, fn, n - tp - fp - fn,
-                    thresholds=decision.class_thresholds())
-    wrong_cells = np.count_nonzero(predicted != y, axis=1)
-    exact = float(np.mean(wrong_cells == 0))
-    hamming = float(wrong_cells.sum() / (n * k))
-    sample_tp = np.count_nonzero(predicted & y, axis=1)
-    sample_f1 = f_beta(sample_tp, predicted.sum(axis=1) - sample_tp, y.sum(axis=1) - sample_tp)
-    metrics = MultilabelMetrics(
-        subset_accuracy=exact,
-        hamming_loss=hamming,
-        binary_accuracy=1.0 - hamming,
-        f1_micro=_mean(f_beta(tp.sum(), fp.sum(), fn.sum()).reshape(1), zero_division),
-        f1_macro=_mean(counts.f1, zero_division),
-        f1_samples=_mean(sample_f1, zero_division),
-        zero_division=zero_division,
-    )
-    return Confusion(
-        decision=decision,
-        labels=p.class_names,
-        predicted_labels=p.class_names,
-        matrix=None,
-        counts=counts,
-        coverage=1.0,
-        accuracy=exact,
-        covered_accuracy=exact,
-        multilabel=metrics,
-    )
+@dataclass(frozen=True, eq=False)
+class Tally:
+    """The counts behind a :class:`Confusion`, which add up over batches of rows: the matrix
+    (rows true classes, columns predicted [+ abstained]); multilabel: per-label TP/FP/FN,
+    exactly matched rows, wrong cells, and the per-sample F1 sum (with its undefined count)."""
+
+    decision: Decision
+    class_names: tuple[str, ...]
+    task: str
+    n: int
+    matrix: np.ndarray | None = None
+    label_counts: np.ndarray | None = None  # (3, K): TP, FP, FN of each label
+    exact_rows: int = 0
+    wrong_cells: int = 0
+    f1_sum: float = 0.0
+    f1_undefined: int = 0
+
+    @classmethod
+    def of(cls, p: Predictions, decision: Decision, predicted: np.ndarray | None = None) -> Tally:
+        """Count ``decision`` on ``p`` (``predicted``: its :func:`predict`, when at hand)."""
+        predicted = predict(p, decision) if predicted is None else predicted
+        k = len(p.class_names)
+        if decision.rule == "multilabel":
+            y = p.y_true
+            hits = predicted & y
+            counts = np.stack([np.count_nonzero(hits, axis=0),
+                               np.count_nonzero(predicted & ~y, axis=0),
+                               np.count_nonzero(~predicted & y, axis=0)])
+            wrong = np.count_nonzero(predicted != y, axis=1)
+            sample_tp = np.count_nonzero(hits, axis=1)
+            f1 = f_beta(sample_tp, predicted.sum(axis=1) - sample_tp, y.sum(axis=1) - sample_tp)
+            undefined = np.isnan(f1)
+            return cls(decision, p.class_names, p.task, p.n_samples, label_counts=counts,
+                       exact_rows=int(np.count_nonzero(wrong == 0)), wrong_cells=int(wrong.sum()),
+                       f1_sum=float(f1[~undefined].sum()), f1_undefined=int(undefined.sum()))
+        columns = k + 1 if decision.abstains else k
+        matrix = np.bincount(p.y_true * columns + predicted,
+                             minlength=k * columns).reshape(k, columns)
+        return cls(decision, p.class_names, p.task, p.n_samples, matrix=matrix)
+
+    def __add__(self, other: Tally) -> Tally:
+        def add(a, b):
+            return None if a is None else a + b
+
+        return replace(self, n=self.n + other.n, matrix=add(self.matrix, other.matrix),
+                       label_counts=add(self.label_counts, other.label_counts),
+                       exact_rows=self.exact_rows + other.exact_rows,
+                       wrong_cells=self.wrong_cells + other.wrong_cells,
+                       f1_sum=self.f1_sum + other.f1_sum,
+                       f1_undefined=self.f1_undefined + other.f1_undefined)
+
+    def confusion(self, zero_division: float | None = DEFAULT_ZERO_DIVISION) -> Confusion:
+        if self.label_counts is not None:
+            return self._multilabel(zero_division)
+        decision, matrix, n = self.decision, self.matrix, self.n
+        k = len(self.class_names)
+        tp = np.diag(matrix[:, :k]).copy()
+        fn = matrix.sum(axis=1) - tp
+        fp = matrix[:, :k].sum(axis=0) - tp
+        rows = slice(1, None) if self.task == "binary" else slice(None)
+        names = self.class_names[rows]
+        counts = Counts(names, tp[rows], fp[rows], fn[rows], (n - tp - fp - fn)[rows],
+                        thresholds=decision.class_thresholds())
+        covered = n - (int(matrix[:, k:].sum()) if decision.abstains else 0)
+        correct = int(tp.sum())
+        return Confusion(
+            decision=decision,
+            labels=self.class_names,
+            predicted_labels=self.class_names + ((ABSTAINED,) if decision.abstains else ()),
+            matrix=matrix,
+            counts=counts,
+            coverage=covered / n,
+            accuracy=correct / n,
+            covered_accuracy=correct / covered if covered else None,
+        )
+
+    def _multilabel(self, zero_division: float | None) -> Confusion:
+        n, k = self.n, len(self.class_names)
+        tp, fp, fn = self.label_counts
+        counts = Counts(self.class_names, tp, fp, fn, n - tp - fp - fn,
+                        thresholds=self.decision.class_thresholds())
+        exact = self.exact_rows / n
+        hamming = self.wrong_cells / (n * k)
+        if zero_division is not None:
+            f1_samples = (self.f1_sum + zero_division * self.f1_undefined) / n
+        else:
+            defined = n - self.f1_undefined
+            f1_samples = self.f1_sum / defined if defined else None
+        metrics = MultilabelMetrics(
+            subset_accuracy=exact,
+            hamming_loss=hamming,
+            binary_accuracy=1.0 - hamming,
+            f1_micro=_mean(f_beta(tp.sum(), fp.sum(), fn.sum()).reshape(1), zero_division),
+            f1_macro=_mean(counts.f1, zero_division),
+            f1_samples=f1_samples,
+            zero_division=zero_division,
+        )
+        return Confusion(
+            decision=self.decision,
+            labels=self.class_names,
+            predicted_labels=self.class_names,
+            matrix=None,
+            counts=counts,
+            coverage=1.0,
+            accuracy=exact,
+            covered_accuracy=exact,
+            multilabel=metrics,
+        )
 
 
 def _mean(values: np.ndarray, zero_division: float | None) -> float | None:

@@ -24,7 +24,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -404,11 +404,13 @@ def _text_names(table: pa.Table) -> bool:
 
 
 def table_predictions(
-    frame: pd.DataFrame, mapping: Mapping = Mapping(), *, name: str = "table", fmt: str = "csv"
+    frame: pd.DataFrame, mapping: Mapping = Mapping(), *, name: str = "table", fmt: str = "csv",
+    where: Callable[[int], str] | None = None,
 ) -> Loaded:
-    """Detect the wide layout in a DataFrame (or apply ``mapping``) and validate it."""
+    """Detect the wide layout in a DataFrame (or apply ``mapping``) and validate it.
+    ``where(i)``: how an error names the frame's row i (default: by ``fmt``)."""
     columns = [str(c) for c in frame.columns]
-    where = _row_namer(fmt)
+    where = where or _row_namer(fmt)
     lower = {c.lower(): c for c in reversed(columns)}
 
     def find(column: str | None, what: str) -> str | None:

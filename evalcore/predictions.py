@@ -227,7 +227,12 @@ def _distinct(values: np.ndarray | None) -> tuple[str, ...]:
     if values is None:
         return ()
     unique, first = np.unique(values, return_index=True)
-    seen = [str(v) for v in unique[np.argsort(first)]]
+    return ordered_groups([str(v) for v in unique[np.argsort(first)]])
+
+
+def ordered_groups(seen: Sequence[str]) -> tuple[str, ...]:
+    """Split or model names (given in order of appearance): known split names first, in
+    their natural order."""
     rank = {name: i for i, name in enumerate(SPLIT_ORDER)}
     return tuple(sorted(seen, key=lambda v: rank.get(v.lower(), len(rank))))
 
@@ -374,19 +379,33 @@ def _detect_score_kind(
     scores: np.ndarray, task: str, claimed: str | None
 ) -> tuple[ScoreKind, Literal["softmax", "sigmoid"] | None, tuple[str, ...]]:
     in_unit = bool((scores >= 0).all() and (scores <= 1).all())
+    if claimed == "probability" and not in_unit:
+        row, col = (int(i[0]) for i in np.nonzero((scores < 0) | (scores > 1)))
+        raise InputError(
+            f"score_kind='probability' but y_score row {row} column {col} is "
+            f"{scores[row, col]}, outside [0, 1]"
+        )
     softmax_task = task == "multiclass" or (task == "binary" and scores.shape[1] == 2)
+    sums_to_one = in_unit and softmax_task and bool(
+        np.abs(scores.sum(axis=1, dtype=np.float64) - 1).max() <= ROW_SUM_TOLERANCE)
+    return score_kind_of(in_unit=in_unit, sums_to_one=sums_to_one,
+                         saturated=bool((scores > SIGMOID_SATURATION).any()), task=task,
+                         n_columns=scores.shape[1], claimed=claimed)
+
+
+def score_kind_of(
+    *, in_unit: bool, sums_to_one: bool, saturated: bool, task: str, n_columns: int,
+    claimed: str | None,
+) -> tuple[ScoreKind, Literal["softmax", "sigmoid"] | None, tuple[str, ...]]:
+    """(score kind, conversion, notes) from what is true of all the scores: all in [0, 1],
+    every row sums to 1 (within ROW_SUM_TOLERANCE), some above SIGMOID_SATURATION (as an
+    engine aggregates them over data it does not hold), or as ``claimed``."""
+    softmax_task = task == "multiclass" or (task == "binary" and n_columns == 2)
     if claimed == "probability":
-        if not in_unit:
-            row, col = (int(i[0]) for i in np.nonzero((scores < 0) | (scores > 1)))
-            raise InputError(
-                f"score_kind='probability' but y_score row {row} column {col} is "
-                f"{scores[row, col]}, outside [0, 1]"
-            )
         return "probability", None, ("probabilities (as given)",)
     if claimed is None and in_unit:
         if softmax_task:
-            sums = scores.sum(axis=1, dtype=np.float64)
-            if np.abs(sums - 1).max() <= ROW_SUM_TOLERANCE:
+            if sums_to_one:
                 return "probability", None, ("softmax probabilities: rows sum to 1",)
             return "probability", None, (
                 "independent probabilities: all in [0, 1], rows do not sum to 1",
@@ -396,7 +415,7 @@ def _detect_score_kind(
     if softmax_task:
         return "logit", "softmax", (f"logits ({how}), converted with softmax",)
     notes: tuple[str, ...] = (f"logits ({how}), converted with sigmoid",)
-    if (scores > SIGMOID_SATURATION).any():
+    if saturated:
         notes += (
             f"logits above {SIGMOID_SATURATION} all become probability 1.0 in float64; "
             "their order among themselves is lost",
