@@ -14,18 +14,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from evalcore import demos
 from evalcore.counts import fmt
-from evalcore.curves import compute_curves
-from evalcore.decisions import RULES, Decision, accuracy, confusion
+from evalcore.decisions import RULES, Decision
 from evalcore.deploy import load_spec, save_spec, spec_from_confusion
+from evalcore.engines import ENGINES, InMemory, choose_engine
 from evalcore.errors import InputError
 from evalcore.io import Mapping, load, parse_size, read_cost_matrix
 from evalcore.operating import OBJECTIVE_HELP, operating_point
 from evalcore.optimise import CONSTRAINT_HELP, optimise, score
-from evalcore.predictions import SCORE_KINDS, TASKS
+from evalcore.predictions import SCORE_KINDS, TASKS, Predictions
+from evalcore.scorestats import DEFAULT_BUDGET
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,7 +61,21 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("-v", "--verbose", action="store_true", help="say what was detected")
         return sub
 
+    def engine_flags(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--engine", choices=ENGINES, default="auto",
+                         help="numpy (in memory), duckdb (larger than memory: Parquet files, "
+                              "a glob or a directory of them, or a CSV), or auto: numpy when "
+                              "the file is within --max-size, duckdb above (default)")
+        sub.add_argument("--memory-limit", type=parse_size, metavar="SIZE",
+                         help="duckdb: its memory limit, e.g. 500M, 4G (default: half the "
+                              "machine's memory); it spills to a temporary directory beyond")
+        sub.add_argument("--budget", type=int, default=DEFAULT_BUDGET, metavar="N",
+                         help="duckdb: distinct scores a curve keeps exactly for thresholds "
+                              "and plots (default 2^20); beyond, they are binned (ROC AUC "
+                              "and AP stay exact)")
+
     sub = command("summary", "Per-class ROC AUC and average precision, their averages, accuracy.")
+    engine_flags(sub)
     sub.add_argument("--ci", action="store_true",
                      help="confidence intervals: DeLong for ROC AUC, bootstrap for the rest")
     sub.add_argument("--level", type=float, default=0.95, help="interval level (default 0.95)")
@@ -86,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub = command("confusion", "Confusion matrix and per-class metrics under a decision rule.")
     decision_flags(sub)
+    engine_flags(sub)
     sub.add_argument("--zero-division", choices=("0", "1", "none"), default="0",
                      help="multilabel F1 of a sample or label with no true and no predicted "
                           "label: 0 (scikit-learn's default), 1, or none (left out)")
@@ -94,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--class", dest="class_name", required=True, help="class name")
     sub.add_argument("--objective", required=True, help=OBJECTIVE_HELP)
     decision_flags(sub)
+    engine_flags(sub)
 
     sub = command("optimise", "Every class' threshold or weight at once: maximise macro-F1 or "
                               "accuracy, or minimise cost, subject to constraints.")
@@ -120,6 +138,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("--bins", type=int, default=10, help="number of bins (default 10)")
     sub.add_argument("--strategy", choices=("uniform", "quantile"), default="uniform",
                      help="equal-width (uniform) or equal-mass (quantile) bins")
+    engine_flags(sub)
 
     sub = command("compare", "Two models on the same samples: paired DeLong test of each "
                              "class' ROC AUC, paired bootstrap of the AP difference.")
@@ -131,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = command("report", "A self-contained HTML report (or its numbers with --json).")
     sub.add_argument("-o", "--output", help="the HTML file to write (not needed with --json)")
     decision_flags(sub, save=False)
+    engine_flags(sub)
     sub.add_argument("--ci", action="store_true", help="add 95%% confidence intervals")
     sub.add_argument("--seed", type=int, default=0, help="bootstrap seed (with --ci)")
 
@@ -170,6 +190,36 @@ def _load(args):
     return predictions
 
 
+def _dataset(args):
+    """The rows the arguments name, in memory (numpy) or behind the duckdb engine (selected
+    split and model); a context manager."""
+    engine = choose_engine(args.engine, args.paths, args.max_size) if args.paths else "numpy"
+    if engine == "numpy":
+        return InMemory(_load(args))
+    if args.demo:
+        raise InputError("--engine duckdb reads files, not demos")
+    from evalcore.engines.duck import DuckDataset
+
+    data = DuckDataset(args.paths, _mapping(args), memory_limit=args.memory_limit,
+                       budget=args.budget)
+    try:
+        data.select(args.split, args.model)
+        if args.verbose:
+            print(f"evalcore: {data.describe()}", file=sys.stderr)
+    except BaseException:
+        data.close()
+        raise
+    return data
+
+
+def _in_memory(data, what: str):
+    """The rows in memory, for what needs every row at once; else one line saying why."""
+    if data.predictions is None:
+        raise InputError(f"{what} needs every row in memory: use --engine numpy (within "
+                         "--max-size)")
+    return data.predictions
+
+
 def _loaded(args, mapping: Mapping):
     """The whole file or demo the arguments name."""
     if args.demo and args.paths:
@@ -191,15 +241,22 @@ def _selection(p) -> str:
 
 
 def _summary(args) -> tuple[dict, str]:
-    predictions = _load(args)
-    curves = compute_curves(predictions)
+    with _dataset(args) as data:
+        return _summary_of(args, data)
+
+
+def _summary_of(args, data) -> tuple[dict, str]:
+    predictions = data.info
+    curves = data.curves()
     result = curves.to_dict()
-    result["accuracy"] = accuracy(predictions)
+    result["accuracy"] = data.confusion(Decision.of(data.sample())).accuracy
+    result["engine"] = data.engine
     intervals = None
     if args.ci:
         from evalcore import stats
 
-        intervals = stats.summary_intervals(predictions, curves, level=args.level,
+        rows = _in_memory(data, "--ci (bootstrap intervals)")
+        intervals = stats.summary_intervals(rows, curves, level=args.level,
                                             n_resamples=args.resamples, random_state=args.seed)
         for name, row in intervals["per_class"].items():
             result["per_class"][name]["roc_auc_ci"] = row["roc_auc_ci"]
@@ -287,21 +344,25 @@ def _decision(args, predictions) -> Decision:
     return Decision.of(p, rule, values[0] if single else values)
 
 
-def _save(args, predictions, decision: Decision, extra: dict | None = None) -> None:
-    """--save-thresholds: the decision and what it gave on these rows."""
+def _save(args, data, decision: Decision, extra: dict | None = None, result=None) -> None:
+    """--save-thresholds: the decision and what it gave on these rows (``data``: the rows in
+    memory or an engine's dataset; ``result``: its confusion, when counted already)."""
     if getattr(args, "save_thresholds", None):
-        data = {"file": " ".join(map(str, args.paths)) or f"demo {args.demo}", **(extra or {})}
-        save_spec(spec_from_confusion(predictions, confusion(predictions, decision), data),
-                  args.save_thresholds)
+        about = {"file": " ".join(map(str, args.paths)) or f"demo {args.demo}", **(extra or {})}
+        if isinstance(data, Predictions):
+            data = InMemory(data)
+        result = result or data.confusion(decision)
+        save_spec(spec_from_confusion(data.info, result, about), args.save_thresholds)
 
 
 def _confusion(args) -> tuple[dict, str]:
-    predictions = _load(args)
-    decision = _decision(args, predictions)
-    zero_division = None if args.zero_division == "none" else float(args.zero_division)
-    result = confusion(predictions, decision, zero_division=zero_division)
-    _save(args, predictions, decision)
+    with _dataset(args) as data:
+        decision = _decision(args, data.sample())
+        zero_division = None if args.zero_division == "none" else float(args.zero_division)
+        result = data.confusion(decision, zero_division=zero_division)
+        _save(args, data, decision, result=result)
     out = result.to_dict()
+    out["engine"] = data.engine
     lines = [f"rule: {decision.describe()}"]
     if result.matrix is not None:
         width = max(len(n) for n in result.predicted_labels) + 2
@@ -326,15 +387,18 @@ def _confusion(args) -> tuple[dict, str]:
 
 
 def _threshold(args) -> tuple[dict, str]:
-    predictions = _load(args)
     as_decided = args.rule or args.thresholds or args.class_threshold or args.class_weight
-    if as_decided:
-        decision = _decision(args, predictions)
-        point = operating_point(predictions, args.class_name, args.objective, decision=decision)
-        if point.decision is not None:
-            _save(args, predictions, point.decision)
-    else:
-        point = operating_point(compute_curves(predictions), args.class_name, args.objective)
+    with _dataset(args) as data:
+        if as_decided:
+            predictions = _in_memory(data, "a threshold under --rule (a sweep of the "
+                                           "decision's own counts)")
+            decision = _decision(args, predictions)
+            point = operating_point(predictions, args.class_name, args.objective,
+                                    decision=decision)
+            if point.decision is not None:
+                _save(args, predictions, point.decision)
+        else:
+            point = operating_point(data.curves(), args.class_name, args.objective)
     out = point.to_dict()
     shown = {k: v for k, v in out.items() if k != "decision" and v is not None}
     text = "  ".join(f"{k}: {_fmt(v) if isinstance(v, float) else v}" for k, v in shown.items())
@@ -433,10 +497,10 @@ def _predict(args) -> tuple[dict, str]:
 
 
 def _calibration(args) -> tuple[dict, str]:
-    from evalcore.calibration import calibration
-
-    cal = calibration(_load(args), bins=args.bins, strategy=args.strategy)
+    with _dataset(args) as data:
+        cal = data.calibration(bins=args.bins, strategy=args.strategy)
     out = cal.to_dict()
+    out["engine"] = data.engine
     lines = [f"{cal.strategy} bins: {cal.bins}; Brier {_fmt(out['brier'])}; ECE top-label "
              f"{_fmt(out['ece_top_label'])}, class-wise {_fmt(out['ece_classwise'])}; MCE "
              f"top-label {_fmt(out['mce_top_label'])}",
@@ -487,23 +551,26 @@ def _load_one(args, path):
 
 
 def _report(args) -> tuple[dict, str]:
-    from evalcore import calibration, report, stats
+    from evalcore import report, stats
 
     if not args.json and not args.output:
         raise InputError("report needs -o OUT.html (or --json for the numbers)")
-    predictions = _load(args)
-    curves = compute_curves(predictions)
-    decision = confusion(predictions, _decision(args, predictions))
-    provenance = {
-        "file": " ".join(map(str, args.paths)) or f"demo {args.demo}",
-        "sha256": report.file_digest(args.paths),
-        "split": predictions.splits[0] if len(predictions.splits) == 1 else None,
-        "model": predictions.models[0] if len(predictions.models) == 1 else None,
-    }
-    intervals = None
-    if args.ci:
-        intervals = stats.summary_intervals(predictions, curves, random_state=args.seed)
-    cal = calibration.calibration(predictions)
+    with _dataset(args) as data:
+        predictions = data.info
+        curves = data.curves()
+        decision = data.confusion(_decision(args, data.sample()))
+        provenance = {
+            "file": " ".join(map(str, args.paths)) or f"demo {args.demo}",
+            "sha256": report.file_digest(_files(args.paths)),
+            "split": predictions.splits[0] if len(predictions.splits) == 1 else None,
+            "model": predictions.models[0] if len(predictions.models) == 1 else None,
+            "engine": data.engine,
+        }
+        intervals = None
+        if args.ci:
+            rows = _in_memory(data, "--ci (bootstrap intervals)")
+            intervals = stats.summary_intervals(rows, curves, random_state=args.seed)
+        cal = data.calibration()
     numbers = report.report_numbers(predictions, curves, decision, provenance=provenance,
                                     intervals=intervals, calibration=cal)
     if args.json:
@@ -511,6 +578,15 @@ def _report(args) -> tuple[dict, str]:
     size = report.write_report(args.output, predictions, curves, decision, provenance=provenance,
                                intervals=intervals, calibration=cal)
     return numbers, f"wrote {args.output} ({size / 2**20:.1f} MiB)"
+
+
+def _files(paths) -> list[str]:
+    """The files behind PATH arguments (a directory's or a glob's Parquet files)."""
+    if all(Path(p).is_file() for p in paths):
+        return list(paths)
+    from evalcore.engines.duck import dataset_files
+
+    return dataset_files(paths)[1]
 
 
 def _ci(bounds) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from typing import Sequence
 from functools import cached_property
 
 import numpy as np
@@ -27,7 +28,7 @@ import numpy as np
 from evalcore.counts import Counts, ratio
 from evalcore.errors import InputError
 from evalcore.predictions import Predictions
-from evalcore.scorestats import CurveStats
+from evalcore.scorestats import CurveStats, StreamResult
 
 #: how the averages of ``CurveSet.to_dict`` are defined (stated in the JSON)
 AVERAGE_CONVENTIONS = {
@@ -276,22 +277,31 @@ def compute_curves(
 
 
 def from_stats(
-    stats: tuple[CurveStats, ...], *, class_names: tuple[str, ...], task: str, score_kind: str,
-    n_samples: int, ovo_macro: float | None = None, micro: CurveStats | None = None,
-    plot_points: int = DEFAULT_PLOT_POINTS,
+    stats: Sequence[CurveStats | StreamResult], *, class_names: tuple[str, ...], task: str,
+    score_kind: str, n_samples: int, ovo_macro: float | None = None,
+    micro: CurveStats | StreamResult | None = None, plot_points: int = DEFAULT_PLOT_POINTS,
+    label_sizes: np.ndarray | None = None,
 ) -> CurveSet:
-    """A CurveSet from the statistics of its curves (counted by any engine); ``micro``: the
-    pooled statistics of every curve, when counted apart (else merged here)."""
+    """A CurveSet from the statistics of its curves, counted by any engine. An item may be a
+    :class:`~evalcore.scorestats.StreamResult`, whose AUC and AP are exact even where its
+    statistics were binned; with ``label_sizes`` (multiclass: the samples of each class) its
+    Hand & Till pairs give ``ovo_macro``. ``micro``: the pooled statistics of every curve,
+    when counted apart (else merged here)."""
     names = class_names[1:] if task == "binary" else class_names
     summaries = tuple(_summary(name, st) for name, st in zip(names, stats))
+    if label_sizes is not None and all(isinstance(r, StreamResult) and r.u2_by_label is not None
+                                       for r in stats):
+        ovo_macro = _ovo_macro(np.array([r.u2_by_label for r in stats]), label_sizes)
+    stats = tuple(r.stats if isinstance(r, StreamResult) else r for r in stats)
     plots = tuple(_plot_curve(st, plot_points) for st in stats)
     if len(stats) == 1:
         micro_summary, micro_plot = summaries[0], plots[0]
     else:
         micro = micro if micro is not None else _merge_all(stats)
         micro_summary = _summary("micro", micro)
-        micro_plot = _plot_curve(micro, plot_points) if micro.n_pos else None
-    return _curve_set(class_names, task, score_kind, n_samples, tuple(stats), summaries, plots,
+        micro_stats = micro.stats if isinstance(micro, StreamResult) else micro
+        micro_plot = _plot_curve(micro_stats, plot_points) if micro_stats.n_pos else None
+    return _curve_set(class_names, task, score_kind, n_samples, stats, summaries, plots,
                       micro_summary, micro_plot, ovo_macro)
 
 
@@ -427,7 +437,9 @@ def _ovo_macro(pair_u2: np.ndarray | None, sizes: np.ndarray | None) -> float | 
     return float(np.mean(pairs)) if pairs else None
 
 
-def _summary(name: str, st: CurveStats) -> ClassSummary:
+def _summary(name: str, st: CurveStats | StreamResult) -> ClassSummary:
+    if isinstance(st, StreamResult):  # exact figures, whatever the statistics
+        return _summary_of(name, st.stats.n_pos, st.stats.n_neg, st.u2, st.ap)
     bounds = {} if st.exact else {"exact": False, "roc_auc_bound": st.auc_bound(),
                                   "average_precision_bounds": st.ap_bounds()}
     return _summary_of(name, st.n_pos, st.n_neg, st.u2(), st.ap(), **bounds)

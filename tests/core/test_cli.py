@@ -29,7 +29,7 @@ from evalcore.operating import operating_point
 NAMES = ["cat", "dog", "eel"]
 SUMMARY_KEYS = {
     "task", "score_kind", "n_samples", "classes", "per_class", "roc_auc",
-    "average_precision", "accuracy", "conventions",
+    "average_precision", "accuracy", "conventions", "engine",
 }
 PER_CLASS_SUMMARY_KEYS = {"roc_auc", "average_precision", "prevalence", "support"}
 CONFUSION_KEYS = {

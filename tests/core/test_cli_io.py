@@ -43,12 +43,13 @@ pytestmark = pytest.mark.filterwarnings("error::pytest.PytestUnraisableException
 def expected_summary(p: Predictions) -> dict:
     result = compute_curves(p).to_dict()
     result["accuracy"] = accuracy(p)
+    result["engine"] = "numpy"
     return as_json(result)
 
 
 def expected_confusion(p: Predictions, threshold: float = 0.5) -> dict:
     thresholds = threshold if p.task == "binary" else [threshold] * len(p.curve_names)
-    return as_json(confusion(p, None, thresholds).to_dict())
+    return as_json({**confusion(p, None, thresholds).to_dict(), "engine": "numpy"})
 
 
 def expected_threshold(p: Predictions, name: str, objective: str) -> dict:
@@ -307,7 +308,7 @@ BAD_CASES = {
     "npy of objects": ["summary", "{objects.npy}", "{objects.npy}"],
     "npz of objects": ["summary", "{objects.npz}"],
     "truncated npz": ["summary", "{truncated.npz}"],
-    "over --max-size": ["summary", "{csv}", "--max-size", "100"],
+    "over --max-size": ["summary", "{csv}", "--max-size", "100", "--engine", "numpy"],
     "bad --max-size": ["summary", "{csv}", "--max-size", "lots"],
     "unsupported extension": ["summary", "{data.txt}"],
     "missing file": ["summary", "{missing}"],
@@ -379,11 +380,29 @@ def test_bad_input_message_names_the_place(capsys, files, bad, case, fragments):
 
 def test_size_limit_from_the_environment(capsys, files, monkeypatch):
     monkeypatch.setenv(MAX_BYTES_ENV, "1k")
-    code, out, err = run(capsys, "summary", files["csv"])
+    code, out, err = run(capsys, "summary", files["csv"], "--engine", "numpy")
     assert code == 2 and out == "" and len(err.splitlines()) == 1
     assert err.startswith("evalcore: error: ") and "over the size limit of 1.0 KiB" in err
     size = files["csv"].stat().st_size
     assert run_json(capsys, "summary", files["csv"], "--max-size", str(size))["n_samples"] == N
     monkeypatch.setenv(MAX_BYTES_ENV, "nonsense")
-    code, out, err = run(capsys, "summary", files["csv"])
+    code, out, err = run(capsys, "summary", files["csv"], "--engine", "numpy")
     assert code == 2 and out == "" and err.startswith(f"evalcore: error: {MAX_BYTES_ENV}: ")
+
+
+def test_a_file_over_the_size_limit_goes_to_duckdb(capsys, files):
+    # --engine auto: within --max-size in memory, above it through DuckDB: the same numbers
+    in_memory = run_json(capsys, "summary", files["csv"])
+    out = run_json(capsys, "summary", files["csv"], "--max-size", "100")
+    assert in_memory["engine"] == "numpy" and out["engine"] == "duckdb"
+    assert _close(out, in_memory)
+
+
+def _close(a, b) -> bool:
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(k == "engine" or _close(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= 1e-12
+    return a == b
