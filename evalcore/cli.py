@@ -24,7 +24,7 @@ from evalcore.deploy import load_spec, save_spec, spec_from_confusion
 from evalcore.engines import ENGINES, InMemory, choose_engine
 from evalcore.errors import InputError
 from evalcore.io import Mapping, load, parse_size, read_cost_matrix
-from evalcore.operating import OBJECTIVE_HELP, operating_point
+from evalcore.operating import BINNED_NOTE, OBJECTIVE_HELP, operating_point
 from evalcore.optimise import CONSTRAINT_HELP, optimise, score
 from evalcore.predictions import SCORE_KINDS, TASKS, Predictions
 from evalcore.scorestats import DEFAULT_BUDGET
@@ -271,7 +271,7 @@ def _summary_of(args, data) -> tuple[dict, str]:
     for s in curves.classes:
         lines.append(
             f"{s.name:<20} {s.support:>8} {s.prevalence:>10.4f} "
-            f"{_fmt(s.roc_auc):>8} {_fmt(s.average_precision):>8}"
+            f"{_fmt(s.roc_auc):>8} {_fmt(s.average_precision):>8}{_bounds(s)}"
         )
     for avg in ("micro", "macro", "weighted"):
         lines.append(
@@ -285,6 +285,10 @@ def _summary_of(args, data) -> tuple[dict, str]:
     if curves.roc_auc.ovo_macro is not None:
         lines.append(f"{'ovo macro (Hand & Till)':<40} {_fmt(curves.roc_auc.ovo_macro):>8}")
     lines.append(f"accuracy: {_fmt(result['accuracy'])}")
+    if not curves.exact:
+        lines.append(f"thresholds and plots: {result['binned']}"
+                     + ("" if all(s.exact for s in curves.classes) else
+                        "; ROC AUC and AP within the +- bounds shown"))
     if intervals is not None:
         lines.append(f"{args.level:.0%} intervals: ROC AUC by DeLong, the rest by bootstrap")
         for name, row in intervals["per_class"].items():
@@ -401,7 +405,10 @@ def _threshold(args) -> tuple[dict, str]:
             point = operating_point(data.curves(), args.class_name, args.objective)
     out = point.to_dict()
     shown = {k: v for k, v in out.items() if k != "decision" and v is not None}
+    shown.pop("binned", None)
     text = "  ".join(f"{k}: {_fmt(v) if isinstance(v, float) else v}" for k, v in shown.items())
+    if point.binned:
+        text += f"\n{BINNED_NOTE}"
     if point.decision is not None:
         text += f"\ndecision: {point.decision.describe()}"
     return out, text
@@ -578,6 +585,14 @@ def _report(args) -> tuple[dict, str]:
     size = report.write_report(args.output, predictions, curves, decision, provenance=provenance,
                                intervals=intervals, calibration=cal)
     return numbers, f"wrote {args.output} ({size / 2**20:.1f} MiB)"
+
+
+def _bounds(s) -> str:
+    """'  +-0.0012 (AP 0.61..0.63)' beside binned figures, else ''."""
+    if s.exact or s.roc_auc is None:
+        return ""
+    low, high = s.average_precision_bounds or (None, None)
+    return f"  +-{s.roc_auc_bound:.2g} (AP {_fmt(low)}..{_fmt(high)})"
 
 
 def _files(paths) -> list[str]:

@@ -40,6 +40,10 @@ AVERAGE_CONVENTIONS = {
     "roc_auc.micro": "the ROC AUC of every (sample, class) cell pooled",
     "roc_auc.weighted": "the per-class ROC AUCs averaged with weights = support",
 }
+#: what a CurveSet with binned statistics says of itself
+BINNED = ("more distinct scores than the budget: thresholds, plots and the interpolated macro "
+          "curve come from scores pooled into bins (thresholds are bin edges, the counts at "
+          "them exact)")
 DEFAULT_PLOT_POINTS = 2000
 MIN_PLOT_POINTS = 64
 MACRO_GRID_POINTS = 1001
@@ -239,8 +243,9 @@ class CurveSet:
             out["conventions"] = AVERAGE_CONVENTIONS
         if not self.exact:
             out["exact"] = False
-            out["binned"] = ("more distinct scores than the budget: scores pooled into bins, "
-                             "figures within their error_bound; thresholds are bin edges")
+            out["binned"] = BINNED
+            if not all(s.exact for s in self.classes):
+                out["binned"] += "; the figures marked exact: false lie within their error_bound"
         return out
 
 

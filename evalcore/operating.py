@@ -27,6 +27,9 @@ from evalcore.decisions import Decision, class_index
 from evalcore.errors import InputError
 from evalcore.predictions import Predictions
 
+#: what a threshold found on binned statistics is
+BINNED_NOTE = ("the candidates were bin edges (more distinct scores than the budget): the "
+               "counts at the chosen edge are exact; a threshold between edges may do better")
 OBJECTIVE_HELP = "f1, f0.5, f2, youden, recall>=R, precision>=P, fpr<=F or cost:C_FP,C_FN"
 _PATTERNS = {
     "fbeta": re.compile(r"f(?P<a>[0-9.]+)"),
@@ -86,6 +89,7 @@ class OperatingPoint:
     rule: str | None = None
     parameter: str = "threshold"
     decision: Decision | None = None
+    binned: bool = False  # candidates were bin edges (the curve's statistics were binned)
 
     @property
     def feasible(self) -> bool:
@@ -104,6 +108,8 @@ class OperatingPoint:
         out.update({key: row.get(key) for key in keys})
         out["feasible"] = self.feasible
         out["reason"] = self.reason
+        if self.binned:
+            out["binned"] = BINNED_NOTE
         if self.decision is not None:
             out["decision"] = self.decision.to_dict()
         return out
@@ -149,13 +155,14 @@ def operating_point(
     thresholds, tp, fp = curves.confusion_at_thresholds(c)
     thresholds = np.r_[np.inf, thresholds]
     tp, fp = np.r_[0, tp], np.r_[0, fp]
+    binned = not curves.stats[c].exact
     i, reason = choose(goal, name, tp, fp, summary.support, summary.n_negatives)
     if i is None:
-        return OperatingPoint(name, goal.text, None, None, reason)
+        return OperatingPoint(name, goal.text, None, None, reason, binned=binned)
     fn, tn = summary.support - tp, summary.n_negatives - fp
     counts = Counts((name,), tp[i : i + 1], fp[i : i + 1], fn[i : i + 1], tn[i : i + 1])
     reason = "predict none: no sample may be called positive" if i == 0 else None
-    return OperatingPoint(name, goal.text, float(thresholds[i]), counts, reason)
+    return OperatingPoint(name, goal.text, float(thresholds[i]), counts, reason, binned=binned)
 
 
 def choose(goal: Objective, name: str, tp: np.ndarray, fp: np.ndarray, support: int,

@@ -132,7 +132,8 @@ def _class_table(curves: CurveSet, decision: Confusion, intervals: dict | None) 
     rows = []
     for s in curves.classes:
         i = index[s.name]
-        auc = _num(s.roc_auc) + _interval(ci.get(s.name, {}).get("roc_auc_ci"))
+        bound = "" if s.exact else f" <span class=muted>&plusmn;{s.roc_auc_bound:.2g}</span>"
+        auc = _num(s.roc_auc) + bound + _interval(ci.get(s.name, {}).get("roc_auc_ci"))
         ap = _num(s.average_precision) + _interval(ci.get(s.name, {}).get("average_precision_ci"))
         rows.append(
             f"<tr><td>{html.escape(s.name)}</td><td>{s.support}</td><td>{_num(s.prevalence)}</td>"
@@ -147,7 +148,9 @@ def _class_table(curves: CurveSet, decision: Confusion, intervals: dict | None) 
                 f"<td>{_num(getattr(curves.average_precision, avg))}</td>"
                 + "".join(f"<td>{_num(v)}</td>" for v in rates) + "</tr>"
             )
-    return f"<table>{head}{''.join(rows)}</table>"
+    binned = "" if curves.exact else (
+        f"<p class=muted>Thresholds and plots: {html.escape(curves.to_dict()['binned'])}.</p>")
+    return f"<table>{head}{''.join(rows)}</table>{binned}"
 
 
 def _decision_text(decision: Confusion) -> str:
