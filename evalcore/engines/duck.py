@@ -27,7 +27,7 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -49,6 +49,8 @@ PROBE_ROWS = 20_000
 MAX_LABELS = 100_000  # distinct label values (label sets of a multilabel column included)
 MAX_GROUPS = 10_000  # distinct split x model values
 BATCH_ROWS = 1 << 19
+#: rows of the sample the app's sliders count on
+SAMPLE_ROWS = 1_000_000
 #: the default memory limit: this share of the machine's memory
 MEMORY_FRACTION = 0.5
 
@@ -579,12 +581,14 @@ class DuckDataset:
 
     # ------------------------------------------------------------------ rows in batches
 
-    def batches(self, limit: int | None = None) -> Iterator[Predictions]:
-        """The selected rows, a batch at a time, as Predictions with the dataset's classes,
-        task and score kind (logits converted by the in-memory code)."""
+    def batches(self, limit: int | None = None, *, source: str | None = None
+                ) -> Iterator[Predictions]:
+        """The selected rows (or those of the query ``source`` over ``data``), a batch at a
+        time, as Predictions with the dataset's classes, task and score kind (logits converted
+        by the in-memory code)."""
         labels = ", ".join(self._label_names)
         scores = ", ".join(f"s{j}" for j in range(self.k))
-        query = f"SELECT {labels}, {scores} FROM data {self._where_selected}"
+        query = f"SELECT {labels}, {scores} FROM {source or 'data ' + self._where_selected}"
         if limit:
             query += f" LIMIT {limit}"
         width = len(self._label_names)
@@ -608,6 +612,39 @@ class DuckDataset:
     def sample(self) -> Predictions:
         """A few rows with the dataset's classes and task (to build a Decision on)."""
         return next(self.batches(limit=1000))
+
+    def stratified_sample(self, n: int = SAMPLE_ROWS, seed: int = 0) -> Predictions:
+        """About ``n`` of the selected rows, each true label in its share of the data (every
+        row when there are fewer): one scan, rows kept by a seeded hash of their position, so
+        the same data and seed give the same sample. Multilabel rows: a uniform sample."""
+        quota = _quotas(self._label_counts(), n)
+        rates = {y: min(1.0, (q + 5 * q ** 0.5 + 10) / m) for y, (q, m) in quota.items()}
+        key = "NULL" if self.task == "multilabel" else "y"
+        cases = " ".join(f"WHEN {key} {'IS NULL' if y is None else '= ' + str(y)} "
+                         f"THEN {rate!r}" for y, rate in rates.items())
+        limits = " ".join(f"WHEN {key} {'IS NULL' if y is None else '= ' + str(y)} THEN {q}"
+                          for y, (q, _) in quota.items())
+        h = f"hash(__file, __row, {int(seed)})"
+        where = self._where_selected or "WHERE true"
+        drawn = (f"(SELECT * FROM (SELECT *, {h} AS __h, CASE {cases} END AS __rate FROM data "
+                 f"{where}) WHERE __rate >= 1 OR __h::DOUBLE < __rate * 18446744073709551616.0)")
+        source = (f"(SELECT * FROM {drawn} QUALIFY row_number() OVER "
+                  f"(PARTITION BY {key} ORDER BY __h, __file, __row) <= CASE {limits} END "
+                  "ORDER BY __file, __row)")
+        parts = list(self.batches(source=source))
+        if not parts:
+            return next(self.batches(limit=1))
+        if len(parts) == 1:
+            return parts[0]
+        return replace(parts[0], y_true=np.concatenate([p.y_true for p in parts]),
+                       scores=np.concatenate([p.scores for p in parts]))
+
+    def _label_counts(self) -> dict:
+        """Rows of each true label in the selection (one key, None, for multilabel data)."""
+        if self.task == "multilabel":
+            return {None: self.info.n_samples}
+        return dict(self._rows(f"SELECT y, count(*) FROM data {self._where_selected} "
+                               "GROUP BY y ORDER BY y"))
 
     def calibration(self, *, bins: int = 10, strategy: Strategy = "uniform") -> Calibration:
         edges = self._quantile_edges(bins) if strategy == "quantile" else None
@@ -634,6 +671,23 @@ class DuckDataset:
     def accuracy(self) -> float:
         """The headline accuracy (:func:`evalcore.decisions.accuracy`), from one scan."""
         return self.confusion().accuracy
+
+
+def _quotas(counts: dict, n: int) -> dict:
+    """{label: (rows to draw, rows there are)}: ``n`` shared in proportion to the counts
+    (largest remainders), never more than a label has.
+
+    >>> _quotas({0: 900, 1: 100}, 10)
+    {0: (9, 900), 1: (1, 100)}
+    """
+    total = sum(counts.values())
+    if total <= n:
+        return {y: (m, m) for y, m in counts.items()}
+    exact = {y: n * m / total for y, m in counts.items()}
+    quota = {y: int(e) for y, e in exact.items()}
+    for y in sorted(exact, key=lambda y: quota[y] - exact[y])[: n - sum(quota.values())]:
+        quota[y] += 1
+    return {y: (min(quota[y], m), m) for y, m in counts.items()}
 
 
 def _duck_message(error: BaseException) -> str:

@@ -318,3 +318,32 @@ def test_any_rule_counts_like_the_kernel(tmp_path):
         for decision in decisions:
             assert not close(data.confusion(decision).to_dict(),
                              confusion(p, decision).to_dict()), decision.rule
+
+
+def test_stratified_sample_keeps_each_labels_share_and_is_seeded(tmp_path):
+    rng = np.random.default_rng(3)
+    y = rng.choice(3, size=20_000, p=[0.7, 0.25, 0.05])
+    s = rng.dirichlet([1, 1, 1], size=y.size)
+    frame = pd.DataFrame({"label": y, "prob_a": s[:, 0], "prob_b": s[:, 1], "prob_c": s[:, 2]})
+    frame.to_parquet(tmp_path / "p.parquet")
+    with DuckDataset([tmp_path / "p.parquet"]) as data:
+        sample = data.stratified_sample(1000, seed=1)
+        assert sample.class_names == ("a", "b", "c") and sample.n_samples == 1000
+        assert np.bincount(sample.y_true).tolist() == [
+            round(1000 * share) for share in np.bincount(y) / y.size]
+        # every sampled row is a row of the data, with its own label
+        rows = {tuple(r) for r in np.column_stack([y, s]).round(12)}
+        drawn = np.column_stack([sample.y_true, sample.scores]).round(12)
+        assert all(tuple(r) in rows for r in drawn)
+        again = data.stratified_sample(1000, seed=1)
+        assert np.array_equal(again.scores, sample.scores)
+        assert not np.array_equal(data.stratified_sample(1000, seed=2).scores, sample.scores)
+        everything = data.stratified_sample(10**6)
+        assert everything.n_samples == y.size
+        assert np.array_equal(np.sort(everything.scores[:, 0]), np.sort(s[:, 0]))
+
+
+def test_quotas_share_rows_by_largest_remainder():
+    assert duck._quotas({0: 5, 1: 5, 2: 5}, 10) == {0: (4, 5), 1: (3, 5), 2: (3, 5)}
+    assert duck._quotas({0: 3, 1: 1}, 10) == {0: (3, 3), 1: (1, 1)}
+    assert duck._quotas({0: 999, 1: 1}, 10) == {0: (10, 999), 1: (0, 1)}
