@@ -239,23 +239,6 @@ def calibration(predictions: Predictions, *, bins: int = 10,
     return CalibrationSums.of(predictions, bins, edges).calibration(strategy)
 
 
-def calibration_of_batches(batches, *, bins: int = 10, strategy: Strategy = "uniform",
-                           edges: list[np.ndarray | None] | None = None) -> Calibration:
-    """:func:`calibration` of rows that come in batches (an engine's scan): the bins' sums
-    add up. ``quantile`` needs the edges of every curve and of the top label (last), taken
-    over all rows beforehand (the engine's exact quantiles)."""
-    bins, strategy = _check_bins(bins), _check_strategy(strategy)
-    if strategy == "quantile" and edges is None:
-        raise InputError("quantile bins need their edges over all rows")
-    total = None
-    for batch in batches:
-        part = CalibrationSums.of(batch, bins, edges)
-        total = part if total is None else total + part
-    if total is None:
-        raise InputError("no rows to count")
-    return total.calibration(strategy)
-
-
 @dataclass(frozen=True, eq=False)
 class BinSums:
     """Per bin of one curve: its samples, its positives and the sum of their scores (they add

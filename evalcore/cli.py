@@ -599,7 +599,7 @@ def _files(paths) -> list[str]:
     """The files behind PATH arguments (a directory's or a glob's Parquet files)."""
     if all(Path(p).is_file() for p in paths):
         return list(paths)
-    from evalcore.engines.duck import dataset_files
+    from evalcore.engines.sql import dataset_files
 
     return dataset_files(paths)[1]
 

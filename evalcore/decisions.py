@@ -34,7 +34,7 @@ negative of its true class and a false positive of none.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -502,19 +502,6 @@ def confusion(
     p = predictions
     decision = as_decision(p, rule, thresholds)
     return Tally.of(p, decision).confusion(zero_division)
-
-
-def confusion_of_batches(batches: Iterable[Predictions], decision: Decision, *,
-                         zero_division: float | None = DEFAULT_ZERO_DIVISION) -> Confusion:
-    """:func:`confusion` of rows that come in batches (an engine's scan of data larger than
-    memory): each batch is counted by the same kernel and the counts are added."""
-    total = None
-    for batch in batches:
-        part = Tally.of(batch, decision)
-        total = part if total is None else total + part
-    if total is None:
-        raise InputError("no rows to count")
-    return total.confusion(zero_division)
 
 
 def predict(predictions: Predictions, rule: str | Decision | None = None,

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-import evalcore.engines.duck as duck
+import evalcore.engines.sql as sql
 from evalcore import Predictions, io
 from evalcore.calibration import calibration
 from evalcore.curves import compute_curves
@@ -133,7 +133,7 @@ def test_beyond_the_budget_statistics_are_binned_and_auc_ap_stay_exact(tmp_path)
 
 @pytest.fixture
 def small_probe(monkeypatch):
-    monkeypatch.setattr(duck, "PROBE_ROWS", 10)
+    monkeypatch.setattr(sql, "PROBE_ROWS", 10)
 
 
 def _frame(n=60, seed=0) -> pd.DataFrame:
@@ -256,7 +256,7 @@ def test_memory_limit_and_spill_directory(tmp_path):
     frame.to_parquet(tmp_path / "p.parquet")
     data = DuckDataset([tmp_path / "p.parquet"], memory_limit=64 << 20)
     spill = data._spill
-    assert data.sql("SELECT current_setting('memory_limit')").fetchall()[0][0] in (
+    assert data._rows("SELECT current_setting('memory_limit')")[0][0] in (
         "64.0 MiB", "67.1 MB", "64.0MiB")
     p = io.load(tmp_path / "p.parquet").select()
     assert not close(data.curves().to_dict(), compute_curves(p).to_dict())
@@ -344,6 +344,6 @@ def test_stratified_sample_keeps_each_labels_share_and_is_seeded(tmp_path):
 
 
 def test_quotas_share_rows_by_largest_remainder():
-    assert duck._quotas({0: 5, 1: 5, 2: 5}, 10) == {0: (4, 5), 1: (3, 5), 2: (3, 5)}
-    assert duck._quotas({0: 3, 1: 1}, 10) == {0: (3, 3), 1: (1, 1)}
-    assert duck._quotas({0: 999, 1: 1}, 10) == {0: (10, 999), 1: (0, 1)}
+    assert sql._quotas({0: 5, 1: 5, 2: 5}, 10) == {0: (4, 5), 1: (3, 5), 2: (3, 5)}
+    assert sql._quotas({0: 3, 1: 1}, 10) == {0: (3, 3), 1: (1, 1)}
+    assert sql._quotas({0: 999, 1: 1}, 10) == {0: (10, 999), 1: (0, 1)}
