@@ -11,7 +11,7 @@ CHROMIUM := /usr/bin/chromium
 # apt-get as root; through sudo only when not root and sudo exists
 SUDO   := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then echo sudo; fi)
 
-.PHONY: run test install install-test chromium bench bench-browser clean
+.PHONY: run test install install-test chromium java bench bench-browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,13 +27,20 @@ run: install
 	@echo "evalcore: serving on http://$(HOST):$(PORT)"
 	$(VENV)/bin/streamlit run app.py --server.address $(HOST) --server.port $(PORT) --server.headless true
 
-test: install-test chromium
+test: install-test chromium java
 	$(PY) -m pytest
 
 chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \
 		echo "installing Debian's chromium for the browser tests (tests/e2e)"; \
 		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
+
+# the Spark engine's tests run a real local Spark session: Java 17 (Debian's headless JRE)
+java:
+	@if ! command -v java >/dev/null 2>&1 && [ -z "$$JAVA_HOME" ]; then \
+		echo "installing Debian's openjdk-17-jre-headless for the Spark tests"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y openjdk-17-jre-headless; \
 	fi
 
 bench: install-test

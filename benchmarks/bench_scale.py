@@ -1,4 +1,5 @@
-"""Larger than memory: the duckdb engine's exact summary of 1e7 and 1e8 rows x 10 classes.
+"""Larger than memory: the duckdb engine's exact summary of 1e7 and 1e8 rows x 10 classes;
+Spark local[2] at 1e7.
 
 Writes (in chunks of 1e6 rows, 1e7 rows per file) directories of Parquet files with float32
 softmax-like scores and int16 labels, then runs whole processes, each timed from start to
@@ -7,12 +8,13 @@ exit with its peak RSS (``os.wait4``'s ``ru_maxrss``):
 - ``evalcore summary DIR --engine duckdb --memory-limit LIMIT --json`` at every size;
 - at 1e7 also the numpy path (``--engine numpy``; one file) and the scikit-learn per-class loop
   (``roc_auc_score`` + ``average_precision_score`` for each class, the data read with pyarrow),
-  and the figures of the three compared.
+  and the figures of the three compared; and ``--engine spark --spark-master local[2]``
+  (driver memory ``--spark-memory``, default 4g; the whole process includes the JVM's start).
 
 Goals on this 2-core machine: 1e8 x 10 in <= 5 min with peak RSS <= 6 GB under
 --memory-limit 4G; 1e7 x 10 with duckdb within 3x of the numpy path.
 Usage: python benchmarks/bench_scale.py [--sizes 1e7,1e8] [--repeats 3] [--memory-limit 4G]
-       [--dir DIR (reuse the files there)] [--sklearn-repeats 1]
+       [--dir DIR (reuse the files there)] [--sklearn-repeats 1] [--spark-repeats 1]
 """
 
 from __future__ import annotations
@@ -97,8 +99,9 @@ def measure(command: list[str], repeats: int) -> tuple[float, float, str]:
 
 
 def summary(engine: str, path: Path, limit: str) -> list[str]:
+    extra = ["--spark-master", "local[2]"] if engine == "spark" else []
     return [sys.executable, "-m", "evalcore.cli", "summary", str(path), "--engine", engine,
-            "--memory-limit", limit, "--max-size", "64G", "--json"]
+            "--memory-limit", limit, "--max-size", "64G", "--json", *extra]
 
 
 def per_class(out: str) -> np.ndarray:
@@ -112,6 +115,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="1e7,1e8")
     parser.add_argument("--repeats", type=int, default=3, help="runs at 1e7 (1e8: one run)")
     parser.add_argument("--sklearn-repeats", type=int, default=1)
+    parser.add_argument("--spark-repeats", type=int, default=1, help="0: no Spark")
+    parser.add_argument("--spark-memory", default="4g")
     parser.add_argument("--memory-limit", default="4G")
     parser.add_argument("--dir", type=Path, help="keep the Parquet files here (reused)")
     args = parser.parse_args()
@@ -156,6 +161,17 @@ def main() -> None:
             print(f"  largest |difference| of per-class AUC and AP: duckdb vs numpy "
                   f"{np.abs(ours - numpy_).max():.1e}, duckdb vs scikit-learn "
                   f"{np.abs(ours - sk).max():.1e}")
+            if args.spark_repeats:
+                os.environ["PYSPARK_SUBMIT_ARGS"] = (f"--driver-memory {args.spark_memory} "
+                                                     "pyspark-shell")
+                p_seconds, p_rss, p_out = measure(summary("spark", directory, args.memory_limit),
+                                                  args.spark_repeats)
+                binned = "" if json.loads(p_out).get("exact", True) else "; binned (+- bounds)"
+                print(f"{size:.0e} x {K} spark local[2]: {fmt_seconds(p_seconds)} (median of "
+                      f"{args.spark_repeats}), peak RSS {p_rss:.2f} GB (the largest "
+                      f"process waited for); spark / numpy = {p_seconds / n_seconds:.2f}x, "
+                      f"spark / duckdb = {p_seconds / seconds:.2f}x{binned}; largest "
+                      f"|difference| vs numpy {np.abs(per_class(p_out) - numpy_).max():.1e}")
     finally:
         if args.dir is None:
             shutil.rmtree(base, ignore_errors=True)

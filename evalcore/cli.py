@@ -64,15 +64,19 @@ def _parser() -> argparse.ArgumentParser:
     def engine_flags(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--engine", choices=ENGINES, default="auto",
                          help="numpy (in memory), duckdb (larger than memory: Parquet files, "
-                              "a glob or a directory of them, or a CSV), or auto: numpy when "
-                              "the file is within --max-size, duckdb above (default)")
+                              "a glob or a directory of them, or a CSV), spark (the same, on a "
+                              "Spark cluster or local[*]), or auto: numpy when the file is "
+                              "within --max-size, duckdb above (default)")
+        sub.add_argument("--spark-master", metavar="URL",
+                         help="spark: the master (default local[*]; SPARK_REMOTE for Spark "
+                              "Connect)")
         sub.add_argument("--memory-limit", type=parse_size, metavar="SIZE",
                          help="duckdb: its memory limit, e.g. 500M, 4G (default: half the "
                               "machine's memory); it spills to a temporary directory beyond")
         sub.add_argument("--budget", type=int, default=DEFAULT_BUDGET, metavar="N",
-                         help="duckdb: distinct scores a curve keeps exactly for thresholds "
-                              "and plots (default 2^20); beyond, they are binned (ROC AUC "
-                              "and AP stay exact)")
+                         help="duckdb, spark: distinct scores a curve keeps exactly "
+                              "(default 2^20); beyond, they are binned with bounds (duckdb: "
+                              "ROC AUC and AP stay exact)")
 
     sub = command("summary", "Per-class ROC AUC and average precision, their averages, accuracy.")
     engine_flags(sub)
@@ -191,17 +195,23 @@ def _load(args):
 
 
 def _dataset(args):
-    """The rows the arguments name, in memory (numpy) or behind the duckdb engine (selected
-    split and model); a context manager."""
+    """The rows the arguments name, in memory (numpy) or behind the duckdb or spark engine
+    (selected split and model); a context manager."""
     engine = choose_engine(args.engine, args.paths, args.max_size) if args.paths else "numpy"
     if engine == "numpy":
         return InMemory(_load(args))
     if args.demo:
-        raise InputError("--engine duckdb reads files, not demos")
-    from evalcore.engines.duck import DuckDataset
+        raise InputError(f"--engine {engine} reads files, not demos")
+    if engine == "spark":
+        from evalcore.engines.spark import SparkDataset
 
-    data = DuckDataset(args.paths, _mapping(args), memory_limit=args.memory_limit,
-                       budget=args.budget)
+        data = SparkDataset(args.paths, _mapping(args), budget=args.budget,
+                            master=args.spark_master)
+    else:
+        from evalcore.engines.duck import DuckDataset
+
+        data = DuckDataset(args.paths, _mapping(args), memory_limit=args.memory_limit,
+                           budget=args.budget)
     try:
         data.select(args.split, args.model)
         if args.verbose:

@@ -1,7 +1,8 @@
 """Where the statistics are counted: ``numpy`` (in memory, the default for data that fits),
-``duckdb`` (out of core on one machine: Parquet files or a CSV, a memory limit, spilling).
+``duckdb`` (out of core on one machine: Parquet files or a CSV, a memory limit, spilling),
+``spark`` (where the data lives: files or a DataFrame, on a cluster or ``local[*]``).
 
-Both give the same :class:`~evalcore.curves.CurveSet` (curves from
+All give the same :class:`~evalcore.curves.CurveSet` (curves from
 :class:`~evalcore.scorestats.CurveStats`), :class:`~evalcore.decisions.Confusion` and
 :class:`~evalcore.calibration.Calibration`; every figure downstream reads those, so it is
 the same whichever engine counted.
@@ -15,13 +16,13 @@ from typing import Sequence
 
 from evalcore.errors import InputError
 
-ENGINES = ("auto", "numpy", "duckdb")
+ENGINES = ("auto", "numpy", "duckdb", "spark")
 
 
 def choose_engine(engine: str, paths: Sequence[str], max_bytes: int | None = None) -> str:
-    """``numpy`` or ``duckdb`` for ``engine`` on ``paths``. ``auto``: numpy for one file that
+    """The engine ``engine`` names on ``paths`` (``auto``: numpy for one file that
     the in-memory reader takes (within its size limit), duckdb for Parquet globs,
-    directories, several Parquet files, and Parquet or CSV files over the limit."""
+    directories, several Parquet files, and Parquet or CSV files over the limit)."""
     from evalcore.io import max_bytes_default
 
     if engine not in ENGINES:

@@ -485,18 +485,8 @@ class SqlDataset:
         return query + (f" LIMIT {limit}" if limit else "")
 
     def _predictions(self, batch) -> Predictions:
-        """A pyarrow batch or table of :meth:`_row_query` as Predictions with the dataset's
-        classes, task and score kind (logits converted by the in-memory code)."""
-        width = len(self._label_names)
-        arrays = [batch.column(j).to_numpy(zero_copy_only=False)
-                  for j in range(batch.num_columns)]
-        if self.task == "multilabel":
-            y = np.column_stack(arrays[:width]) == 1
-        else:
-            y = arrays[0].astype(np.int64)
-        scores = np.column_stack(arrays[width:]) if arrays[width:] else np.zeros((0, self.k))
-        return Predictions.from_arrays(y, scores, class_names=self.class_names,
-                                       task=self.task, score_kind=self.score_kind)
+        return predictions_of(batch, len(self._label_names), self.class_names, self.task,
+                              self.score_kind)
 
     def sample(self) -> Predictions:
         """A few rows with the dataset's classes and task (to build a Decision on)."""
@@ -583,6 +573,17 @@ class SqlDataset:
     def accuracy(self) -> float:
         """The headline accuracy (:func:`evalcore.decisions.accuracy`), from one scan."""
         return self.confusion().accuracy
+
+
+def predictions_of(batch, width: int, class_names: tuple[str, ...], task: str,
+                   score_kind: str) -> Predictions:
+    """A pyarrow batch or table of labels (``width`` columns) and scores as Predictions with
+    the dataset's classes, task and score kind (logits converted by the in-memory code)."""
+    arrays = [batch.column(j).to_numpy(zero_copy_only=False) for j in range(batch.num_columns)]
+    y = np.column_stack(arrays[:width]) == 1 if task == "multilabel" else arrays[0].astype(np.int64)
+    scores = np.column_stack(arrays[width:])
+    return Predictions.from_arrays(y, scores, class_names=class_names, task=task,
+                                   score_kind=score_kind)
 
 
 def _quotas(counts: dict, n: int) -> dict:

@@ -5,7 +5,6 @@ beyond the probe get the in-memory reader's one-line errors; Parquet globs and d
 
 from __future__ import annotations
 
-import math
 import os
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 import evalcore.engines.sql as sql
-from evalcore import Predictions, io
+from evalcore import io
 from evalcore.calibration import calibration
 from evalcore.curves import compute_curves
 from evalcore.decisions import Decision, confusion
@@ -25,38 +24,8 @@ from evalcore.engines.duck import DuckDataset
 from evalcore.errors import InputError
 from evalcore.scorestats import bin_edges
 
+from _engines import close, figures, write_case
 from _inputs import BY_NAME, CASES
-
-
-def close(a, b, path="") -> list[str]:
-    """Where two JSON-like values differ (floats to 1e-12)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        if a.keys() != b.keys():
-            return [f"{path}: keys {sorted(a.keys() ^ b.keys())}"]
-        return [d for k in a for d in close(a[k], b[k], f"{path}.{k}")]
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        if len(a) != len(b):
-            return [f"{path}: length {len(a)} vs {len(b)}"]
-        return [d for i, (x, y) in enumerate(zip(a, b)) for d in close(x, y, f"{path}[{i}]")]
-    if isinstance(a, float) and isinstance(b, float):
-        same = (math.isnan(a) and math.isnan(b)) or abs(a - b) <= 1e-12
-        return [] if same else [f"{path}: {a!r} vs {b!r}"]
-    return [] if a == b else [f"{path}: {a!r} vs {b!r}"]
-
-
-def write_case(case, path) -> Predictions:
-    y, s, kwargs = case.inputs()
-    p = Predictions.from_arrays(y, s, **kwargs)
-    raw = np.asarray(s, dtype=np.float64) if p.score_kind == "logit" else None
-    io.write_predictions(p, path, raw_scores=raw)
-    return io.load(path).select()
-
-
-def figures(data) -> dict:
-    """Everything the CLI prints of one dataset, from either engine."""
-    decision = Decision.of(data.sample())
-    return {"curves": data.curves().to_dict(), "confusion": data.confusion(decision).to_dict(),
-            "calibration": data.calibration(bins=7).to_dict()}
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])

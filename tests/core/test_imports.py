@@ -11,7 +11,7 @@ from pathlib import Path
 
 import evalcore
 
-FORBIDDEN = ("streamlit", "tensorflow", "plotly", "duckdb")  # duckdb: only with --engine duckdb
+FORBIDDEN = ("streamlit", "tensorflow", "plotly", "duckdb", "pyspark")  # engines: on request
 ENGINE = ("evalcore", "evalcore.cli", "evalcore.curves", "evalcore.decisions",
           "evalcore.operating", "evalcore.io")
 
