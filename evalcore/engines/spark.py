@@ -2,13 +2,14 @@
 in the user's session, evaluated where the data lives. Detection and the row checks are the
 SQL engines' (:mod:`evalcore.engines.sql`), run as Spark SQL.
 
-- **Curves**: per curve one ``GROUP BY score`` (positives, negatives; for multiclass the
-  samples of each label, which keeps Hand & Till exact) computed by the executors. Up to
-  ``budget`` distinct scores the groups come to the driver (as Arrow) and every figure is
-  exact. Beyond, the scores are grouped into ``budget`` equal-width bins of the probability
-  (``GROUP BY`` the bin, with its lowest score and its number of distinct scores): the figures
-  say ``exact: false`` and carry the bounds of :mod:`evalcore.scorestats`; thresholds are the
-  lowest score of each bin.
+- **Curves**: the curves stacked (``stack``) and grouped by curve and score (positives,
+  samples; for multiclass the samples of each label, which keeps Hand & Till exact) by the
+  executors. A curve whose distinct scores are within ``budget`` (HyperLogLog's estimate,
+  1% relative error, decides) comes to the driver whole, as Arrow: every figure is exact.
+  The others are grouped into ``budget`` equal-width bins of the probability instead, each
+  with its lowest score: their figures say ``exact: false`` and carry the bounds of
+  :mod:`evalcore.scorestats` (the distinct scores counted are the estimate); thresholds are
+  the lowest score of a bin, where the counts are exact.
 - **Rows** (the confusion matrix of any rule, calibration): ``mapInArrow`` runs the in-memory
   kernel on each partition; only the counts (a few KB) travel to the driver.
 
@@ -35,6 +36,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from evalcore import io
 from evalcore.curves import CurveSet, DEFAULT_PLOT_POINTS, from_stats
@@ -44,6 +46,8 @@ from evalcore.scorestats import DEFAULT_BUDGET, CurveStats, StreamResult
 from evalcore.engines.sql import SqlDataset, dataset_files, predictions_of
 
 DEFAULT_MASTER = "local[*]"
+#: the relative error of the distinct scores' estimate that decides exact or binned
+DISTINCT_RSD = 0.01
 _VIEWS = re.compile(r"\b(FROM|JOIN) (src|located|data|codes)\b|\b(codes|located)\.")
 
 
@@ -253,43 +257,61 @@ class SparkDataset(SqlDataset):
     # ------------------------------------------------------------------ statistics
 
     def curves(self, *, plot_points: int = DEFAULT_PLOT_POINTS) -> CurveSet:
-        """Every curve's statistics and figures (see the module docstring)."""
+        """Every curve's statistics and figures (see the module docstring): one scan
+        estimates each curve's distinct scores, one more groups the curves within the budget
+        by score, one more the others by bin."""
         info = self.info
         multiclass = self.task == "multiclass"
-        results = [self._curve(c, multiclass) for c in range(len(info.curve_names))]
-        return from_stats(tuple(results), class_names=self.class_names, task=self.task,
-                          score_kind=self.score_kind, n_samples=info.n_samples,
-                          plot_points=plot_points,
+        curves = range(len(info.curve_names))
+        estimate = self._rows("SELECT " + ", ".join(
+            f"approx_count_distinct({self._curve_score(c)}, {DISTINCT_RSD})" for c in curves)
+            + f" FROM data {self._where_selected}")[0]
+        exact = [c for c in curves if estimate[c] <= self.budget]
+        results: dict[int, StreamResult | CurveStats] = {}
+        if exact:
+            groups = self._grouped(exact, "score", multiclass)
+            for c, part in _by_curve(groups, exact):
+                results[c] = self._exact(part, multiclass)
+        binned = [c for c in curves if c not in exact]
+        if binned:
+            probability = "1 / (1 + exp(-score))" if self.conversion == "sigmoid" else "score"
+            key = (f"least(CAST(floor({probability} * {self.budget}) AS BIGINT), "
+                   f"{self.budget - 1})")
+            groups = self._grouped(binned, key, False)
+            for c, part in _by_curve(groups, binned):
+                results[c] = self._binned(part, int(estimate[c]))
+        return from_stats(tuple(results[c] for c in curves), class_names=self.class_names,
+                          task=self.task, score_kind=self.score_kind,
+                          n_samples=info.n_samples, plot_points=plot_points,
                           label_sizes=self._totals if multiclass else None)
 
-    def _curve(self, c: int, multiclass: bool) -> StreamResult | CurveStats:
-        score = self._curve_score(c)
-        labels = "".join(f", count_if(y = {j}) AS l{j}" for j in range(self.k)) if multiclass \
-            else ""
-        rows = (f"(SELECT {score} AS score, {self._positive(c)} AS label, "
-                f"{'y' if multiclass else 'NULL AS y'} FROM data {self._where_selected})")
-        groups = self._arrow(f"SELECT score, count_if(label) AS pos, count(*) AS n{labels} "
-                             f"FROM {rows} GROUP BY score LIMIT {self.budget + 1}")
-        if groups.num_rows <= self.budget:
-            return self._exact(groups, multiclass)
-        probability = "1 / (1 + exp(-score))" if self.conversion == "sigmoid" else "score"
-        key = f"least(CAST(floor({probability} * {self.budget}) AS BIGINT), {self.budget - 1})"
-        bins = self._arrow(
-            f"SELECT min(score) AS score, count_if(label) AS pos, count(*) AS n, "
-            f"count(DISTINCT score) AS distinct FROM {rows} GROUP BY {key}")
-        values, pos, n = (bins.column(j).to_numpy() for j in range(3))
+    def _grouped(self, curves: Sequence[int], key: str, multiclass: bool):
+        """(curve, lowest score, positives, samples[, samples of each label]) grouped by
+        curve and ``key`` (of ``score``), every curve stacked in one scan."""
+        stacked = ", ".join(f"{c}, {self._curve_score(c)}, {self._positive(c)}"
+                            for c in curves)
+        labels = "".join(f", count_if(y = {j}) AS l{j}" for j in range(self.k)) \
+            if multiclass else ""
+        y = ", y" if multiclass else ""
+        rows = (f"(SELECT stack({len(curves)}, {stacked}) AS (curve, score, label){y} "
+                f"FROM data {self._where_selected})")
+        return self._arrow(f"SELECT curve, min(score) AS score, count_if(label) AS pos, "
+                           f"count(*) AS n{labels} FROM {rows} GROUP BY curve, {key}")
+
+    def _binned(self, groups, n_distinct: int) -> CurveStats:
+        values, pos, n = (groups.column(j).to_numpy() for j in (1, 2, 3))
         if self.conversion == "sigmoid":
             values = _sigmoid(values)
         return CurveStats.from_counts(values, pos, n - pos, exact=False,
-                                      n_distinct=int(bins.column(3).to_numpy().sum()))
+                                      n_distinct=n_distinct)
 
     def _exact(self, groups, multiclass: bool) -> StreamResult:
-        values = groups.column(0).to_numpy()
+        values = groups.column(1).to_numpy()
         order = np.argsort(values, kind="stable")
         values = values[order]
-        pos = groups.column(1).to_numpy()[order]
-        n = groups.column(2).to_numpy()[order]
-        by_label = (np.column_stack([groups.column(3 + j).to_numpy()[order]
+        pos = groups.column(2).to_numpy()[order]
+        n = groups.column(3).to_numpy()[order]
+        by_label = (np.column_stack([groups.column(4 + j).to_numpy()[order]
                                      for j in range(self.k)]) if multiclass else None)
         if self.conversion == "sigmoid":  # distinct logits may meet as probabilities
             values = _sigmoid(values)
@@ -317,11 +339,16 @@ class SparkDataset(SqlDataset):
             yield pickle.loads(blob)  # counts made by our own kernel on the executors
 
 
+def _by_curve(groups, curves: Sequence[int]):
+    """(curve, its rows of ``groups``) for each curve."""
+    curve = groups.column(0).to_numpy()
+    for c in curves:
+        yield c, groups.filter(pa.array(curve == c))
+
+
 def _count_partition(batches, *, count, width, class_names, task, score_kind):
     """On an executor: ``count`` of each Arrow batch of a partition, added, as one pickled
     value (no row leaves the executor)."""
-    import pyarrow as pa
-
     total = None
     for batch in batches:
         if batch.num_rows:

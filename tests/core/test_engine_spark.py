@@ -114,7 +114,8 @@ def test_beyond_the_budget_statistics_are_binned_with_bounds_that_hold(tmp_path,
     for j in range(3):
         st = curves.stats[j]
         assert not st.exact and st.values.size <= budget
-        assert st.n_distinct == np.unique(scores[:, j]).size  # how many there were
+        # how many there were: HyperLogLog's estimate (1% relative error)
+        assert st.n_distinct == pytest.approx(np.unique(scores[:, j]).size, rel=0.04)
         auc = roc_auc_score(y == j, scores[:, j])
         assert abs(curves.classes[j].roc_auc - auc) <= st.auc_bound() + 1e-12
         low, high = st.ap_bounds()
