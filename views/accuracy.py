@@ -42,6 +42,7 @@ if acc.subset_accuracy is not None:
     rows.append(("Hamming loss", acc.hamming_loss, "share of wrong cells = 1 - binary accuracy"))
 widgets.show_table(pd.DataFrame(rows, columns=["metric", "value", "what it counts"]),
                    "accuracy.table")
+widgets.sample_caption(data)
 
 if p.task == "multilabel":
     st.markdown(
