@@ -133,4 +133,4 @@ def listing(root: str | None = None) -> list[str]:
                 found.append(os.path.normpath(os.path.join(rel, name)))
         if len(found) >= MAX_LISTED:
             break
-    return found[:MAX_LISTED]
+    return sorted(found[:MAX_LISTED])

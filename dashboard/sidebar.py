@@ -210,7 +210,7 @@ def _server_request() -> Source | None:
             st.session_state[state.SERVER_PATH] = st.session_state[state.SERVER_PICK]
 
         st.selectbox("Datasets found", found, index=None, key=state.SERVER_PICK,
-                     placeholder="Choose a Parquet/CSV file or folder", on_change=picked)
+                     placeholder="Choose a dataset", on_change=picked)
     text = st.text_input(
         "Path or glob under the data directory", key=state.SERVER_PATH,
         placeholder="runs/*.parquet",

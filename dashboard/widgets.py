@@ -352,8 +352,6 @@ def exact_count(data: Dataset, shown: Confusion, key: str) -> None:
         st.session_state[state.EXACT] = (data.key, result)
     stored = st.session_state.get(state.EXACT)
     if stored is None or stored[0] != data.key:
-        st.caption(f"These counts are of the sample of {data.predictions.n_samples:,} rows. "
-                   f"**Count exactly** counts the decision over all {n:,} rows.")
         return
     result = stored[1]
     if result.decision != d:
@@ -373,9 +371,9 @@ def exact_count(data: Dataset, shown: Confusion, key: str) -> None:
         counts = exact.counts
         st.table(pd.DataFrame({
             "TP": counts.tp, "FP": counts.fp, "FN": counts.fn, "TN": counts.tn,
-            "precision": [fmt(v, 4) for v in counts.precision],
-            "recall": [fmt(v, 4) for v in counts.recall], "F1": [fmt(v, 4) for v in counts.f1],
-        }, index=list(counts.names)))
+            "precision": counts.precision, "recall": counts.recall, "F1": counts.f1,
+        }, index=list(counts.names)).style.format(
+            {k: "{:.4f}" for k in ("precision", "recall", "F1")}, na_rep="n/a"))
 
 
 def sample_caption(data: Dataset) -> None:
@@ -385,3 +383,16 @@ def sample_caption(data: Dataset) -> None:
 
         st.caption(f"Counted on the stratified sample of {data.predictions.n_samples:,} of "
                    f"{data.full.n_rows:,} rows (seed {SAMPLE_SEED}).")
+
+
+def binned_note(data: Dataset) -> None:
+    """Binned statistics: how far each class' one-vs-rest counts at its threshold may be off
+    (nothing when the curves are exact)."""
+    slack = thresholds.one_vs_rest_slack(data)
+    if slack is None:
+        return
+    parts = [f"{n} TP +{p:,}, FP +{q:,}" for n, p, q in zip(data.curves.names, *slack)
+             if p or q]
+    st.caption("Binned statistics: the curves are drawn from scores pooled into bins; the "
+               "one-vs-rest counts at the thresholds may miss rows scoring just above them"
+               + (f" (at most: {'; '.join(parts)})." if parts else " (none at these thresholds)."))

@@ -129,6 +129,8 @@ elif has_thresholds:
     table["threshold"] = one.thresholds
 frame = pd.DataFrame(table)
 widgets.show_table(frame, "accuracy.balance")
+if has_thresholds:
+    widgets.binned_note(data)
 fp = np.where(np.isfinite(own.fpr), own.fp, -1)
 worst = int(np.argmax(fp))
 s = curves.classes[worst]

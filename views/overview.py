@@ -18,8 +18,11 @@ p = data.predictions
 decision = thresholds.confusion(data)
 
 st.title("Overview")
+rows = f"{p.n_samples:,} samples" if not data.sampled else (
+    f"{data.full.n_rows:,} samples ({p.n_samples:,} in the sample)")
+sample = " (sample)" if data.sampled else ""
 st.caption(
-    f"{p.task}, {len(p.class_names)} classes, {p.n_samples:,} samples; "
+    f"{p.task}, {len(p.class_names)} classes, {rows}; "
     + ("logit scores" if p.score_kind == "logit" else "probability scores")
     + (f" (converted with {p.conversion})" if p.conversion else "")
 )
@@ -37,8 +40,8 @@ if _area is not None:
                f"all FPRs) is {_area.area:.4f}"
                + ("." if data.curves.exact else " (from the binned curves: approximate)."))
 cols[1].metric("AP (macro)", _v if (_v := data.curves.average_precision.macro) is None else f"{_v:.4f}")
-cols[2].metric(f"Accuracy ({decision.rule})", f"{decision.accuracy:.4f}")
-cols[3].metric("Coverage", f"{decision.coverage:.2%}",
+cols[2].metric(f"Accuracy ({decision.rule}){sample}", f"{decision.accuracy:.4f}")
+cols[3].metric(f"Coverage{sample}", f"{decision.coverage:.2%}",
                help="The share of samples not abstained under the current rule.")
 
 st.subheader("Per class")
