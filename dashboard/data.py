@@ -432,13 +432,13 @@ def server_dataset(source: Source, mapping: Mapping, table: ServerTable, split: 
                    model: str | None,
                    progress: Callable[[float, str], None] | None = None) -> Dataset:
     """Curves over every row of one split and model, and the stratified sample the pages
-    count on; computed once (``progress(share, text)`` meanwhile) for every session."""
+    count on; computed once, in a thread of its own (:func:`in_background`), for every
+    session (``progress(share, text)`` while it waits)."""
     rows = sample_rows()
     key = ("server-stats", table.resolved.fingerprint, repr(mapping), ENGINE, split, model,
            rows, SAMPLE_SEED)
-    say = progress or (lambda share, text: None)
 
-    def compute():
+    def compute(say: Callable[[float, str], None]):
         start = time.perf_counter()
         try:
             with _ENGINE_LOCK:
@@ -458,10 +458,60 @@ def server_dataset(source: Source, mapping: Mapping, table: ServerTable, split: 
             raise _one_line(source.label, error) from None
         return curves, sample, n, time.perf_counter() - start
 
-    curves, sample, n, seconds = shared().get(key, compute)
+    curves, sample, n, seconds = in_background(key, compute, progress)
     loaded = Loaded(sample, table.layout)
     return Dataset(source, mapping, loaded, sample, curves, split, model,
                    FullData(table, n, seconds, key))
+
+
+class _Job:
+    """A computation of the shared cache running in its own thread: what it is doing (for
+    every session that waits), then its value or its error."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.progress: tuple[float, str] = (0.0, "waiting for the engine")
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def report(self, share: float, text: str) -> None:
+        self.progress = (min(max(share, 0.0), 1.0), text)
+
+
+_JOBS: dict[Any, _Job] = {}
+_JOBS_LOCK = threading.Lock()
+
+
+def in_background(key, compute: Callable[[Callable[[float, str], None]], Any],
+                  progress: Callable[[float, str], None] | None = None, poll: float = 0.25):
+    """``shared().get(key, ...)`` computed in a thread of its own: a rerun of the session that
+    asked (a click while it waits) does not abandon the work, and every session that asks
+    meanwhile waits for the same job, seeing its ``progress(share, text)``."""
+    cache = shared()
+    if cache.has(key):
+        return cache.get(key, lambda: compute(lambda share, text: None))
+    with _JOBS_LOCK:
+        job = _JOBS.get(key)
+        if job is None:
+            job = _JOBS[key] = _Job()
+
+            def run(job: _Job = job) -> None:
+                try:
+                    job.value = cache.get(key, lambda: compute(job.report))
+                except BaseException as error:  # handed to whoever waits
+                    job.error = error
+                finally:
+                    with _JOBS_LOCK:
+                        _JOBS.pop(key, None)
+                    job.done.set()
+
+            threading.Thread(target=run, daemon=True, name="evalcore-engine").start()
+    while not job.done.wait(poll):
+        if progress is not None:
+            progress(*job.progress)
+    if job.error is not None:
+        raise job.error
+    return job.value
 
 
 def is_computed(table: ServerTable, mapping: Mapping, split: str | None,
