@@ -389,8 +389,8 @@ def binned_note(data: Dataset) -> None:
     """Binned statistics: how far each class' one-vs-rest counts at its threshold may be off
     (nothing when the curves are exact)."""
     slack = thresholds.one_vs_rest_slack(data)
-    if slack is None:
-        return
+    if slack is None or not np.isfinite(thresholds.thresholds(data)).any():
+        return  # exact, or a rule without thresholds: no one-vs-rest count at one
     parts = [f"{n} TP +{p:,}, FP +{q:,}" for n, p, q in zip(data.curves.names, *slack)
              if p or q]
     st.caption("Binned statistics: the curves are drawn from scores pooled into bins; the "

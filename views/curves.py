@@ -68,3 +68,4 @@ st.plotly_chart(
                                       threshold=float(t[c]) if t[c] == t[c] else None),
     key="curves.dist",
 )
+widgets.sample_caption(data)

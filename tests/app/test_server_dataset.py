@@ -229,3 +229,45 @@ def test_a_link_to_a_dataset_this_server_lacks_says_so(tree, monkeypatch, config
     assert "gone.parquet" in warning and "\n" not in warning
     assert ("no such file" in warning) if configured else ("no data directory" in warning)
     assert at.session_state[DATASET_KEY].source.kind == "demo"
+
+
+def test_a_bad_row_in_a_server_dataset_is_one_line(server, tree):
+    bad = tree["data"] / "bad.csv"
+    bad.write_text("label,prob_a,prob_b\na,0.2,0.8\nb,0.7,oops\n")
+    try:
+        at = open_server(open_app(), "bad.csv")
+        errors = [e.value for e in at.sidebar.error]
+        assert len(errors) == 1 and "\n" not in errors[0], errors
+        assert "'prob_b'" in errors[0] and "row 2" in errors[0] and "oops" in errors[0]
+        assert at.session_state[DATASET_KEY].source.kind == "demo"
+    finally:
+        bad.unlink()
+
+
+def test_binned_counts_say_how_far_they_may_be_off(server, tree):
+    """More distinct scores than the budget (2^20): the curves are binned, the page says so,
+    and the count the ring shows is within the slack it states of NumPy's exact count."""
+    rng = np.random.default_rng(5)
+    n = 1_200_000
+    y = rng.integers(0, 2, n)
+    score = np.clip(rng.normal(0.4 + 0.2 * y, 0.2), 0.0, 1.0)
+    pd.DataFrame({"label": y, "score": score}).to_parquet(tree["data"] / "binned.parquet")
+    try:
+        at = open_server(open_app(), "binned.parquet")
+        assert any("pooled into bins" in i.value for i in at.info)
+        at.switch_page("views/thresholds.py").run()
+        at.slider(key=state.widget_key(state.GLOBAL)).set_value(0.123).run()
+        assert_clean(at)
+        (note,) = [c.value for c in at.caption if c.value.startswith("Binned statistics")]
+        tp_slack = int(note.split("exact TP within +")[1].split(",")[0].replace(" ", ""))
+        fp_slack = int(note.split("FP within +")[1].rstrip(").").replace(",", ""))
+        data = at.session_state[DATASET_KEY]
+        assert not data.curves.exact
+        shown = data.curves.counts_at(0.123)
+        exact_tp = int(np.sum((score >= 0.123) & (y == 1)))
+        exact_fp = int(np.sum((score >= 0.123) & (y == 0)))
+        assert 0 <= exact_tp - int(shown.tp[0]) <= tp_slack
+        assert 0 <= exact_fp - int(shown.fp[0]) <= fp_slack
+        assert tp_slack + fp_slack > 0  # 0.123 is not a bin edge: some rows share its bin
+    finally:
+        os.unlink(tree["data"] / "binned.parquet")

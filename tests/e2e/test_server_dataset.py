@@ -25,6 +25,7 @@ pytestmark = pytest.mark.e2e
 N_ROWS, CHUNK, SAMPLE = 10_000_000, 1_000_000, 1_000_000
 CLASSES = ("ash", "elm", "oak")
 STEP = 0.001
+SEPARATION = np.array([0.8, 1.3, 1.9], dtype=np.float32)  # three different curves
 OPEN_TIMEOUT_MS = 300_000  # the first evaluation of 1e7 rows on a busy 2-core machine
 
 
@@ -45,7 +46,7 @@ def big(server_data_dir: Path):
             part = slice(start, start + CHUNK)
             y[part] = rng.integers(0, k, CHUNK)
             z = rng.standard_normal((CHUNK, k), dtype=np.float32)
-            z[np.arange(CHUNK), y[part]] += 1.2
+            z[np.arange(CHUNK), y[part]] += SEPARATION[y[part]]
             e = np.exp(z)
             scores[part] = e / e.sum(axis=1, keepdims=True)
             writer.write_table(pa.table({"label": y[part], **{
