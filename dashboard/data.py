@@ -303,6 +303,14 @@ def report_html(data: Dataset, decision, intervals: dict | None = None) -> str:
     provenance = {"file": data.source.label, "content": data.source.key, "split": data.split,
                   "model": data.model, "rows in file": data.loaded.layout.n_rows,
                   "detected": data.loaded.layout.describe(data.loaded.predictions)}
+    if data.full is not None:
+        provenance["detected"] = data.full.table.description
+        provenance["rows in file"] = data.full.table.n_rows
+    if data.sampled:
+        provenance["rows counted"] = (
+            f"curves and AUCs: all {data.full.n_rows:,} rows; the decision's counts and "
+            f"calibration: a stratified sample of {data.predictions.n_samples:,} rows (seed "
+            f"{SAMPLE_SEED})")
     return render_report(data.predictions, data.curves, decision, provenance=provenance,
                          intervals=intervals, calibration=calibration(data.predictions))
 

@@ -184,14 +184,13 @@ def test_two_sessions_share_one_computation(server, tree):
     write_dataset(tree["data"] / "shared.parquet", seed=9)  # statistics no test computed yet
     try:
         first = open_server(open_app(), "shared.parquet")
-        stats = [k for k in shared()._values if k[0] == "server-stats"
-                 and any("shared.parquet" in f[0] for f in k[1])]
-        assert len(stats) == 1
+        a = first.session_state[DATASET_KEY]
+        assert shared().has(a.full.key)
         second = open_server(open_app(), "shared.parquet")
-        a, b = first.session_state[DATASET_KEY], second.session_state[DATASET_KEY]
-        assert a.curves is b.curves and a.predictions is b.predictions  # one object, shared
-        assert a.full.key == b.full.key == stats[0]
-        assert len([k for k in shared()._values if k == stats[0]]) == 1
+        b = second.session_state[DATASET_KEY]
+        # the second session got the first one's objects: computed once, held once
+        assert a.full.key == b.full.key
+        assert a.curves is b.curves and a.predictions is b.predictions
     finally:
         os.unlink(tree["data"] / "shared.parquet")
 
@@ -203,6 +202,15 @@ def test_every_page_renders_a_server_dataset(server):
         at.switch_page(page).run()
         assert_clean(at)
         assert not at.error, (page, [e.value for e in at.error])
+    # what pairs rows with curves counts the sample's: the bootstrap, the report
+    at.switch_page("views/overview.py").run()
+    at.button(key="overview.bootstrap_button").click().run()
+    at.button(key="overview.report_build").click().run()
+    assert_clean(at)
+    assert not at.error, [e.value for e in at.error]
+    assert "AP 95% CI" in at.dataframe[0].value.columns
+    html = at.session_state[state.REPORT][1]
+    assert "a stratified sample of" in html and f"all {N_ROWS:,} rows" in html
 
 
 def test_a_link_reopens_the_server_view(server):
