@@ -396,13 +396,12 @@ def server_source(pattern: str) -> Source:
     return Source("server", text, text)
 
 
-def _engine(table_or_files, mapping: Mapping):
-    """A DuckDataset of checked real paths, under the app's memory limit."""
+def _engine(resolved: server_data.Resolved, mapping: Mapping):
+    """A DuckDataset of the checked real paths, under the app's memory limit."""
     from evalcore.engines.duck import DuckDataset
 
-    files = table_or_files.resolved.files if isinstance(table_or_files, ServerTable) \
-        else table_or_files.files
-    return DuckDataset(list(files), mapping=mapping, memory_limit=server_data.memory_limit())
+    return DuckDataset(list(resolved.files), mapping=mapping,
+                       memory_limit=server_data.memory_limit())
 
 
 def _one_line(label: str, error: Exception) -> InputError:
@@ -451,15 +450,16 @@ def server_dataset(source: Source, mapping: Mapping, table: ServerTable, split: 
         try:
             with _ENGINE_LOCK:
                 say(0.0, "opening")
-                with _engine(table, mapping) as engine:
+                with _engine(table.resolved, mapping) as engine:
                     engine.select(split=split, model=model)
                     n = engine.info.n_samples
                     say(0.05, f"sorting the scores of {n:,} rows, curve 1 of "
                               f"{len(engine.info.curve_names)}")
                     curves = engine.curves(progress=lambda done, total: say(
                         0.05 + 0.75 * done / total,
-                        f"sorted curve {done} of {total}" + ("" if done == total else
-                                                             f"; curve {done + 1} next")))
+                        f"sorted curve {done} of {total}; " + (
+                            f"curve {done + 1} next" if done < total
+                            else "the micro average next (every cell, when binned)")))
                     say(0.8, f"drawing a stratified sample of {rows:,} rows")
                     sample = engine.stratified_sample(rows, SAMPLE_SEED)
         except Exception as error:
@@ -539,7 +539,7 @@ def count_exactly(data: Dataset, decision: Decision) -> ExactCount:
     def compute() -> ExactCount:
         start = time.perf_counter()
         try:
-            with _ENGINE_LOCK, _engine(full.table, data.mapping) as engine:
+            with _ENGINE_LOCK, _engine(full.table.resolved, data.mapping) as engine:
                 engine.select(split=data.split, model=data.model)
                 result = engine.confusion(decision)
         except Exception as error:
