@@ -2,9 +2,12 @@
 upload kept in the store), the split, the column mapping, the decision, the tuned class and
 the classes shown; the path is the page. Opened on the same server (a refresh, a colleague's
 browser), it restores the exact view. When the data is no longer in the store, the page says
-what it was made on and keeps the link; uploading the same file applies the view.
+what it was made on and keeps the link; uploading the same file applies the view. A dataset
+on the server is named by its path under the data directory (``server``); a server without
+that directory or file says so in one line.
 
-Query parameters: ``demo`` | ``data`` (+ ``file``, the name shown), ``split``, ``model``,
+Query parameters: ``demo`` | ``data`` (+ ``file``, the name shown) | ``server``, ``split``,
+``model``,
 ``map`` (the overrides, JSON), ``rule``, ``t`` (the slider), ``ct=name:t`` (classes whose
 threshold differs from ``t``; the priority order for priority), ``cw=name:w``,
 ``cost=row;row``, ``class``, ``show``.
@@ -17,7 +20,7 @@ import json
 import numpy as np
 import streamlit as st
 
-from dashboard import state
+from dashboard import server_data, state
 from dashboard.data import Dataset, Source, stored_source
 from evalcore.decisions import RULES_BY_TASK, Decision
 from evalcore.errors import InputError
@@ -39,7 +42,10 @@ def capture() -> None:
 
     demo = _one(view, state.Q_DEMO)
     key = _one(view, Q_DATA)
-    if demo in demos.NAMES:
+    path = _one(view, state.Q_SERVER)
+    if path:
+        _open_server_link(path)
+    elif demo in demos.NAMES:
         ss[state.SOURCE_KIND] = "demo"
         ss[state.DEMO] = demo
     elif key:
@@ -50,6 +56,27 @@ def capture() -> None:
         else:
             ss[state.MISSING] = (key, _one(view, Q_FILE) or "an uploaded file")
     _select_rows(view)
+
+
+def _open_server_link(path: str) -> None:
+    """Select the server dataset a link names, when this server has it (else say why)."""
+    from evalcore.errors import InputError
+
+    ss = st.session_state
+    if server_data.data_dir() is None:
+        ss[state.SERVER_MISSING] = (f"This view was made on the server dataset **{path}**, "
+                                    "but this server has no data directory "
+                                    f"({server_data.DATA_DIR_ENV}): the pages show the demo.")
+        return
+    try:
+        server_data.resolve(path)
+    except InputError as error:
+        ss[state.SERVER_MISSING] = (f"This view was made on the server dataset **{path}**, "
+                                    f"which this server cannot open ({error}): the pages show "
+                                    "the demo.")
+        return
+    ss[state.SOURCE_KIND] = "server"
+    ss[state.SERVER_PATH] = path
 
 
 def _select_rows(view: dict) -> None:
@@ -64,7 +91,7 @@ def pending(source: Source) -> None:
     are selected (before the sidebar draws them) and the view will apply."""
     ss = st.session_state
     view = ss.get(state.URL_VIEW)
-    if view and _one(view, Q_DATA) == source.key:
+    if view and _link_key(view, source) == source.key:
         ss.pop(state.MISSING, None)
         _select_rows(view)
 
@@ -72,13 +99,21 @@ def pending(source: Source) -> None:
 def mapping_for(source: Source) -> Mapping | None:
     """The column mapping a waiting link gives to ``source`` (None: not that link's data)."""
     view = st.session_state.get(state.URL_VIEW)
-    if view and _one(view, Q_DATA) == source.key:
+    if view and _link_key(view, source) == source.key:
         return _mapping(view)
     return None
 
 
+def _link_key(view: dict, source: Source) -> str | None:
+    """The key a link gives to data of ``source``'s kind (an upload's hash, a server path)."""
+    return _one(view, state.Q_SERVER if source.kind == "server" else Q_DATA)
+
+
 def missing_notice() -> None:
     """In the main panel: the data a link was made on, when it is no longer on this server."""
+    server = st.session_state.get(state.SERVER_MISSING)
+    if server:
+        st.warning(server, icon=":material/link_off:")
     missing = st.session_state.get(state.MISSING)
     if missing:
         key, name = missing
@@ -106,6 +141,9 @@ def view_for(data: Dataset) -> tuple[Decision, float] | None:
 
 def _matches(view: dict, data: Dataset) -> bool:
     key, demo = _one(view, Q_DATA), _one(view, state.Q_DEMO)
+    path = _one(view, state.Q_SERVER)
+    if path:
+        return data.source.kind == "server" and data.source.key == path
     if key:
         return data.source.key == key
     if demo:
@@ -116,7 +154,7 @@ def _matches(view: dict, data: Dataset) -> bool:
 def sync(data: Dataset) -> None:
     """Write the view into the URL, ready to share (not while a link waits for its data: the
     address bar keeps the link)."""
-    if st.session_state.get(state.MISSING):
+    if st.session_state.get(state.MISSING) or st.session_state.get(state.SERVER_MISSING):
         return
     from dashboard import thresholds
 
@@ -126,8 +164,11 @@ def sync(data: Dataset) -> None:
     if data.source.kind == "demo":
         params[state.Q_DEMO] = data.source.key
     else:
-        params[Q_DATA] = data.source.key
-        params[Q_FILE] = data.source.label
+        if data.source.kind == "server":
+            params[state.Q_SERVER] = data.source.key
+        else:
+            params[Q_DATA] = data.source.key
+            params[Q_FILE] = data.source.label
         fields = {k: v for k, v in data.mapping.__dict__.items() if v is not None}
         if fields:
             params[Q_MAP] = json.dumps(fields, separators=(",", ":"))

@@ -7,15 +7,18 @@ import hashlib
 import streamlit as st
 
 from dashboard import data as data_module
-from dashboard import links, state
+from dashboard import links, server_data, state
 from dashboard.data import (
     Dataset,
+    ServerTable,
     Source,
     dataset,
     demo_source,
     digest,
+    is_computed,
     keep,
     load_source,
+    server_source,
     upload_source,
 )
 from evalcore import demos
@@ -23,7 +26,8 @@ from evalcore.errors import InputError
 from evalcore.io import FORMATS, Mapping, NamedBytes, read_table
 from evalcore.predictions import SCORE_KINDS, TASKS
 
-KINDS = {"demo": "Built-in demo", "file": "Prediction file", "model": "Keras model + data"}
+KINDS = {"demo": "Built-in demo", "file": "Prediction file", "model": "Keras model + data",
+         "server": "Dataset on this server"}
 DEFAULT_DEMO = "digits"
 ALL = "(all rows)"
 DETECTED = "(detected)"
@@ -55,17 +59,41 @@ def data_source(status=None) -> Dataset:
             loaded = load_source(source, mapping)
         split, model = _selectors(loaded)
         try:
-            data = dataset(source, mapping, loaded, split, model)
+            data = _dataset(source, mapping, loaded, split, model, status)
         except InputError as error:  # e.g. a split and model with no rows together
-            message = for_the_app(f"{source.label}: {error}")
+            message = for_the_app(f"{source.label}: {error}".splitlines()[0])
             st.error(message, icon=":material/error:")
             st.session_state[state.NOTICE] = message
-            data = st.session_state.get(state.LAST_DATASET) or dataset(
-                source, mapping, loaded, None, None)
+            data = st.session_state.get(state.LAST_DATASET)
+            if data is None:
+                try:
+                    data = _dataset(source, mapping, loaded, None, None, status)
+                except InputError:  # nothing of this source can be shown: the demo
+                    source, mapping = demo_source(DEFAULT_DEMO), Mapping()
+                    st.session_state[state.ACTIVE] = (source, mapping)
+                    loaded = load_source(source, mapping)
+                    data = dataset(source, mapping, loaded, None, None)
         else:
             st.session_state[state.LAST_DATASET] = data
         _detection(data)
     return data
+
+
+def _dataset(source: Source, mapping: Mapping, loaded, split: str | None, model: str | None,
+             status) -> Dataset:
+    """:func:`dashboard.data.dataset`; a server dataset's statistics, the first time, with a
+    progress bar in the main panel (``status``)."""
+    if not isinstance(loaded, ServerTable) or is_computed(loaded, mapping, split, model):
+        return dataset(source, mapping, loaded, split, model)
+    place = status if status is not None else st.empty()
+    head = (f"Evaluating **{source.label}** ({loaded.n_rows:,} rows) with DuckDB, once for "
+            "every session")
+    bar = place.progress(0.0, text=f"{head} ...")
+    try:
+        return dataset(source, mapping, loaded, split, model,
+                       progress=lambda share, text: bar.progress(share, text=f"{head}: {text}"))
+    finally:
+        place.empty()
 
 
 #: what a CLI flag in an error message is called in the app
@@ -89,18 +117,49 @@ def for_the_app(message: str) -> str:
 
 
 def main_notice(data: Dataset) -> None:
-    """In the main panel: the refused source (or selection), and whose numbers are shown."""
+    """In the main panel: the refused source (or selection), whose numbers are shown, and for
+    a server dataset which of them count every row and which a sample."""
     notice = st.session_state.pop(state.NOTICE, None)
     if notice:
         st.error(f"{notice}  \nThe numbers below are still those of **{data.source.label}**"
                  f"{f' (split {data.split})' if data.split else ''}.", icon=":material/error:")
+    statement = rows_statement(data)
+    if statement:
+        st.info(statement, icon=":material/database:")
+
+
+def rows_statement(data: Dataset) -> str | None:
+    """What a server dataset's numbers are counted on (None for data in memory)."""
+    if data.full is None:
+        return None
+    n, m = data.full.n_rows, data.predictions.n_samples
+    rows = f"{n:,} rows" + (f" of split {data.split!r}" if data.split else "") + (
+        f", model {data.model!r}" if data.model else "")
+    if not data.sampled:
+        text = (f"**{data.source.label}**, evaluated by DuckDB: curves, AUCs and every count "
+                f"are over all {rows} (exact).")
+    else:
+        text = (f"Curves and AUCs: all {rows} (exact). Confusion matrices while you move "
+                f"sliders: a stratified sample of {m:,} rows (seed {data_module.SAMPLE_SEED}), "
+                "each true class in its share; so are calibration, bootstrap intervals and the "
+                "optimiser. **Count exactly** counts the current decision over every row.")
+    if not data.curves.exact:
+        text += (" Plotted curves and one-vs-rest counts at a threshold come from scores "
+                 "pooled into bins (each page says by how much a count can be off); the AUCs "
+                 "and APs are exact.")
+    return text
 
 
 def _requested_source() -> Source | None:
+    kinds = [k for k in KINDS if k != "server" or server_data.data_dir() is not None]
+    if st.session_state.get(state.SOURCE_KIND) not in (None, *kinds):
+        del st.session_state[state.SOURCE_KIND]  # e.g. a link to a server dataset, no data dir
     kind = st.radio(
-        "Source", list(KINDS), format_func=KINDS.get, key=state.SOURCE_KIND,
+        "Source", kinds, format_func=KINDS.get, key=state.SOURCE_KIND,
         label_visibility="collapsed",
     )
+    if kind == "server":
+        return _server_request()
     if kind == "demo":
         st.session_state.setdefault(state.DEMO, DEFAULT_DEMO)
         name = st.selectbox(
@@ -141,6 +200,31 @@ def _requested_source() -> Source | None:
     st.session_state[state.REQUEST_FILES] = [model.file_id, data.file_id]
     return upload_source("model", (_named(model), _named(data)), (digest(model), digest(data)),
                          label, layer)
+
+
+def _server_request() -> Source | None:
+    """A path or glob under the data directory: typed, or picked from what is there."""
+    found = server_data.listing()
+    if found:
+        def picked() -> None:
+            st.session_state[state.SERVER_PATH] = st.session_state[state.SERVER_PICK]
+
+        st.selectbox("Datasets found", found, index=None, key=state.SERVER_PICK,
+                     placeholder="Choose a dataset", on_change=picked)
+    text = st.text_input(
+        "Path or glob under the data directory", key=state.SERVER_PATH,
+        placeholder="runs/*.parquet",
+        help="A Parquet file, a directory of Parquet files, a glob such as runs/*.parquet, or "
+             "one CSV; relative to the directory the server was given (EVALCORE_DATA_DIR). "
+             "Evaluated out of core by DuckDB.").strip()
+    if not text:
+        active = st.session_state.get(state.ACTIVE, (None,))[0]
+        if active is not None and active.kind == "server":
+            st.caption(f"In use: **{active.label}**.")
+        elif not found:
+            st.caption("No Parquet or CSV file in the data directory yet.")
+        return None
+    return server_source(text)
 
 
 def _named(upload) -> NamedBytes:
@@ -244,22 +328,25 @@ def _show_failure(source: Source, message: str) -> None:
 
 def _selectors(loaded) -> tuple[str | None, str | None]:
     """The model and split chosen (defaults: the test split, and a model with rows in it)."""
-    p = loaded.predictions
+    if isinstance(loaded, ServerTable):
+        splits, models = loaded.splits, loaded.models
+    else:
+        splits, models = loaded.predictions.splits, loaded.predictions.models
     split = model = None
-    for key, values in ((state.MODEL, p.models), (state.SPLIT, (*p.splits, ALL))):
+    for key, values in ((state.MODEL, models), (state.SPLIT, (*splits, ALL))):
         if key in st.session_state and st.session_state[key] not in values:
             del st.session_state[key]  # a value of another file
-    if p.splits:
-        options = [*p.splits, ALL]
+    if splits:
+        options = [*splits, ALL]
         default = options.index("test") if "test" in options else 0
         chosen = st.session_state.get(state.SPLIT, options[default])
         split = None if chosen == ALL else chosen
     # defaults go into the session state, not into the widgets: a widget given a default and
     # a session-state value (restored from a URL) makes Streamlit warn on every run
-    if p.models:
+    if models:
         st.session_state.setdefault(state.MODEL, loaded.default_model(split))
-        model = st.selectbox("Model", p.models, key=state.MODEL)
-    if p.splits:
+        model = st.selectbox("Model", models, key=state.MODEL)
+    if splits:
         st.session_state.setdefault(state.SPLIT, options[default])
         chosen = st.selectbox("Split", options, key=state.SPLIT)
         split = None if chosen == ALL else chosen
@@ -268,12 +355,22 @@ def _selectors(loaded) -> tuple[str | None, str | None]:
 
 def _detection(data: Dataset) -> None:
     p, layout = data.loaded.predictions, data.loaded.layout
+    rows = f"{data.predictions.n_samples:,} rows shown"
+    if data.full is not None:
+        rows = f"{data.full.n_rows:,} rows" + (
+            f" ({data.predictions.n_samples:,} sampled)" if data.sampled else "")
     st.caption(
         f"**{data.source.label}** · {p.task} · {len(p.class_names)} classes · "
-        f"{p.score_kind} scores · {data.predictions.n_samples:,} rows shown"
+        f"{p.score_kind} scores · {rows}"
     )
     with st.expander("Detected layout and overrides"):
-        st.write(layout.describe(p))
+        st.write(data.full.table.description if data.full is not None else layout.describe(p))
+        if data.full is not None:
+            files = data.full.table.resolved
+            st.caption(f"{files.total_bytes / 1e6:,.1f} MB in {len(files.files)} file(s): "
+                       f"opened and every row checked in {data.full.table.seconds:.1f} s; "
+                       f"curves and sample in {data.full.seconds:.1f} s (once, for every "
+                       "session).")
         for note in p.notes:
             st.caption(note)
         _override_form("active", data.source.key, layout.columns, layout.score_columns,

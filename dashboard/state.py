@@ -27,6 +27,8 @@ UPLOAD_ROUND = "source.upload_round"  # how many uploads were kept: the uploader
 MAPPING = "source.mapping"  # overrides of the detection
 NOTICE = "source.notice"  # a refusal to show in the main panel too
 LAST_DATASET = "source.last_dataset"  # the dataset shown last, kept when a selection fails
+SERVER_PATH = "source.server_path"  # the path or glob under the server's data directory
+SERVER_PICK = "source.server_pick"  # the list of datasets found there (writes SERVER_PATH)
 SPLIT = "data.split"
 MODEL = "data.model"
 
@@ -48,6 +50,7 @@ COSTS = "thr.costs"  # the cost matrix editor's table
 FIGURES = "thr.figures"  # this session's figures of the tuned class
 NORMALIZE = "thr.normalize"
 DATASET = "thr.dataset"  # the dataset the decision belongs to
+EXACT = "thr.exact_result"  # (dataset key, ExactCount): the last decision counted over every row
 
 # curves page
 SHOWN = "curves.shown"
@@ -59,12 +62,14 @@ REPORT = "overview.report_html"  # (dataset key, the HTML report)
 
 URL_VIEW = "url.view"  # the link the session was opened with, until its view is applied
 MISSING = "url.missing"  # (key, file name) of a link's data no longer on this server
+SERVER_MISSING = "url.server_missing"  # why a link's server dataset cannot be opened here
 
 #: query parameters of a shareable view
 Q_DEMO, Q_SPLIT, Q_RULE, Q_THRESHOLD, Q_CLASS_THRESHOLD, Q_CLASS, Q_SHOWN = (
     "demo", "split", "rule", "t", "ct", "class", "show",
 )
 Q_CLASS_WEIGHT, Q_COST = "cw", "cost"
+Q_SERVER = "server"  # a server dataset: its path relative to the data directory
 
 
 def widget_key(key: str) -> str:

@@ -24,7 +24,7 @@ from evalcore.counts import Counts
 from evalcore.decisions import DEFAULT_THRESHOLD, THRESHOLD_RULES, Confusion, Decision
 from evalcore.decisions import confusion as count
 from evalcore.errors import InputError
-from evalcore.predictions import logit
+from evalcore.predictions import logit, threshold_in_dtype
 
 RULE_HELP = {
     "argmax": "the top-scoring class (what `model.predict(x).argmax(1)` does): no threshold",
@@ -199,3 +199,21 @@ def restore_spec(data: Dataset, loaded) -> None:
     the data."""
     d = loaded.check(data.predictions)
     set_decision(d)
+
+
+def one_vs_rest_slack(data: Dataset) -> tuple[np.ndarray, np.ndarray] | None:
+    """Binned statistics count at bin edges: how many positives and negatives each class'
+    one-vs-rest count at its threshold may miss (those of the bin the threshold falls in, at
+    or above it: the exact TP is in [TP, TP + slack]); None when every curve is exact."""
+    if data.curves.exact:
+        return None
+    t = thresholds(data)
+    pos, neg = np.zeros(len(t), dtype=np.int64), np.zeros(len(t), dtype=np.int64)
+    for c, stats in enumerate(data.curves.stats):
+        if stats.exact or not np.isfinite(t[c]):
+            continue
+        key = threshold_in_dtype(float(t[c]), stats.values.dtype)
+        i = int(np.searchsorted(stats.values, key, side="left"))
+        if i > 0 and (i == stats.values.size or stats.values[i] != key):
+            pos[c], neg[c] = int(stats.pos[i - 1]), int(stats.neg[i - 1])
+    return pos, neg

@@ -265,6 +265,8 @@ def metrics_table(data: Dataset, decision: Confusion) -> pd.DataFrame:
     frame = pd.DataFrame(rows).astype({"ROC AUC": float, "AP": float})
     if not np.isfinite(t).any():
         frame = frame.drop(columns="threshold")  # argmax, weighted, cost: no threshold
+    if data.sampled:  # support, AUC, AP: every row; the decision's counts: the sample
+        frame = frame.rename(columns={c: f"{c} (sample)" for c in ("TP", "FP", "FN", "TN")})
     return frame
 
 
@@ -327,3 +329,70 @@ def counts_2x2(counts: Counts, i: int) -> pd.DataFrame:
         index=[f"true {counts.names[i]}", "true other"],
         columns=[f"predicted {counts.names[i]}", "predicted other"],
     )
+
+
+def exact_count(data: Dataset, shown: Confusion, key: str) -> None:
+    """A server dataset whose pages count a sample: "Count exactly" counts the current
+    decision over every row, on the click only. Its result is shown only while the decision
+    is the one it was counted for (a number beside a decision is that decision's own)."""
+    if not data.sampled:
+        return
+    from dashboard.data import count_exactly
+
+    d, n = shown.decision, data.full.n_rows
+    clicked = st.button("Count exactly", key=key, icon=":material/functions:",
+                        help=f"Count this decision over all {n:,} rows (one DuckDB scan).")
+    if clicked:
+        with st.spinner(f"Counting {d.describe()} over all {n:,} rows ..."):
+            try:
+                result = count_exactly(data, d)
+            except InputError as error:
+                st.error(str(error).splitlines()[0], icon=":material/error:")
+                return
+        st.session_state[state.EXACT] = (data.key, result)
+    stored = st.session_state.get(state.EXACT)
+    if stored is None or stored[0] != data.key:
+        return
+    result = stored[1]
+    if result.decision != d:
+        st.caption(f"The exact count was of another decision ({result.decision.describe()}) "
+                   "and is hidden: **Count exactly** again for this one.")
+        return
+    exact = result.confusion
+    with st.container(key=f"{key}-result"):
+        st.success(f"Exact: {d.describe()} counted over all {result.n_rows:,} rows in "
+                   f"{result.seconds:.1f} s.", icon=":material/check_circle:")
+        m = st.columns(3)
+        m[0].metric("Accuracy (every row)", f"{exact.accuracy:.4f}")
+        m[1].metric("Coverage (every row)", f"{exact.coverage:.2%}")
+        m[2].metric("Accuracy on covered (every row)", fmt(exact.covered_accuracy, 4))
+        if exact.matrix is not None:
+            st.table(confusion_table(exact, None))
+        counts = exact.counts
+        st.table(pd.DataFrame({
+            "TP": counts.tp, "FP": counts.fp, "FN": counts.fn, "TN": counts.tn,
+            "precision": counts.precision, "recall": counts.recall, "F1": counts.f1,
+        }, index=list(counts.names)).style.format(
+            {k: "{:.4f}" for k in ("precision", "recall", "F1")}, na_rep="n/a"))
+
+
+def sample_caption(data: Dataset) -> None:
+    """Under a count of the rows: which rows (a server dataset's sample, when it is one)."""
+    if data.sampled:
+        from dashboard.data import SAMPLE_SEED
+
+        st.caption(f"Counted on the stratified sample of {data.predictions.n_samples:,} of "
+                   f"{data.full.n_rows:,} rows (seed {SAMPLE_SEED}).")
+
+
+def binned_note(data: Dataset) -> None:
+    """Binned statistics: how far each class' one-vs-rest counts at its threshold may be off
+    (nothing when the curves are exact)."""
+    slack = thresholds.one_vs_rest_slack(data)
+    if slack is None or not np.isfinite(thresholds.thresholds(data)).any():
+        return  # exact, or a rule without thresholds: no one-vs-rest count at one
+    parts = [f"{n} TP +{p:,}, FP +{q:,}" for n, p, q in zip(data.curves.names, *slack)
+             if p or q]
+    st.caption("Binned statistics: the curves are drawn from scores pooled into bins; the "
+               "one-vs-rest counts at the thresholds may miss rows scoring just above them"
+               + (f" (at most: {'; '.join(parts)})." if parts else " (none at these thresholds)."))

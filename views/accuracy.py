@@ -42,6 +42,7 @@ if acc.subset_accuracy is not None:
     rows.append(("Hamming loss", acc.hamming_loss, "share of wrong cells = 1 - binary accuracy"))
 widgets.show_table(pd.DataFrame(rows, columns=["metric", "value", "what it counts"]),
                    "accuracy.table")
+widgets.sample_caption(data)
 
 if p.task == "multilabel":
     st.markdown(
@@ -128,6 +129,8 @@ elif has_thresholds:
     table["threshold"] = one.thresholds
 frame = pd.DataFrame(table)
 widgets.show_table(frame, "accuracy.balance")
+if has_thresholds:
+    widgets.binned_note(data)
 fp = np.where(np.isfinite(own.fpr), own.fp, -1)
 worst = int(np.argmax(fp))
 s = curves.classes[worst]

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import state
+from dashboard import state, widgets
 from dashboard.widgets import current, show_table
 from evalcore import figures
 from evalcore.calibration import AUC_NOTE, STRATEGIES, calibration
@@ -30,6 +30,7 @@ m[2].metric("MCE (top label)", "n/a" if cal.mce_top_label is None else f"{cal.mc
 m[3].metric("Brier score", f"{cal.brier:.4f}", help=cal.brier_definition)
 if cal.top_label_reason:
     st.caption(cal.top_label_reason)
+widgets.sample_caption(data)
 
 names = list(cal.names)
 shown_names = st.multiselect("Classes", names, default=st.session_state.get(state.SHOWN) or names[:10],

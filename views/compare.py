@@ -19,7 +19,11 @@ st.title("Compare")
 st.header("Models")
 pred_a = pred_b = None
 label_a, label_b = "A", "B"
-if len(whole.models) >= 2:
+SERVER_NOTE = ("pair every row of both in memory: not offered for a dataset on the server "
+               "(use a file that fits in memory)")
+if data.full is not None:
+    st.caption(f"Comparisons of two models {SERVER_NOTE}.")
+elif len(whole.models) >= 2:
     cols = st.columns(2)
     label_a = cols[0].selectbox("Model A", whole.models, index=0, key="cmp.model_a")
     label_b = cols[1].selectbox("Model B", whole.models, index=1, key="cmp.model_b")
@@ -77,7 +81,9 @@ if pred_a is not None and pred_b is not None:
 
 st.header("Splits")
 splits = whole.splits
-if len(splits) < 2:
+if data.full is not None:
+    st.caption(f"Comparisons of two splits {SERVER_NOTE}.")
+elif len(splits) < 2:
     st.caption("The data has no `split` column with two splits or more.")
 else:
     cols = st.columns(3)

@@ -52,6 +52,7 @@ st.caption(
     "on the PR plot: each class' prevalence, the precision of a random ranking. Grey curves: "
     "iso-F1. Hover a curve for its threshold and TP/FP/FN/TN."
 )
+widgets.binned_note(data)
 
 if len(splits) > 1 and data.split is not None:
     st.subheader("Per split")
@@ -67,3 +68,4 @@ st.plotly_chart(
                                       threshold=float(t[c]) if t[c] == t[c] else None),
     key="curves.dist",
 )
+widgets.sample_caption(data)

@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard import data as data_module
 from dashboard import state, thresholds
+from dashboard import widgets
 from dashboard.widgets import averages_table, current, metrics_table, show_table
 
 
@@ -17,8 +18,11 @@ p = data.predictions
 decision = thresholds.confusion(data)
 
 st.title("Overview")
+rows = f"{p.n_samples:,} samples" if not data.sampled else (
+    f"{data.full.n_rows:,} samples ({p.n_samples:,} in the sample)")
+sample = " (sample)" if data.sampled else ""
 st.caption(
-    f"{p.task}, {len(p.class_names)} classes, {p.n_samples:,} samples; "
+    f"{p.task}, {len(p.class_names)} classes, {rows}; "
     + ("logit scores" if p.score_kind == "logit" else "probability scores")
     + (f" (converted with {p.conversion})" if p.conversion else "")
 )
@@ -33,10 +37,11 @@ cols[0].metric(
 if _area is not None:
     st.caption(f"Macro ROC AUC {data.curves.roc_auc.macro:.4f} is the mean of the per-class "
                f"AUCs; the area under the averaged ROC curve (TPR interpolated on the union of "
-               f"all FPRs) is {_area.area:.4f}.")
+               f"all FPRs) is {_area.area:.4f}"
+               + ("." if data.curves.exact else " (from the binned curves: approximate)."))
 cols[1].metric("AP (macro)", _v if (_v := data.curves.average_precision.macro) is None else f"{_v:.4f}")
-cols[2].metric(f"Accuracy ({decision.rule})", f"{decision.accuracy:.4f}")
-cols[3].metric("Coverage", f"{decision.coverage:.2%}",
+cols[2].metric(f"Accuracy ({decision.rule}){sample}", f"{decision.accuracy:.4f}")
+cols[3].metric(f"Coverage{sample}", f"{decision.coverage:.2%}",
                help="The share of samples not abstained under the current rule.")
 
 st.subheader("Per class")
@@ -60,6 +65,8 @@ if boot is not None and boot[0] == data.key:
                for n in data.curves.names]
         table.insert(table.columns.get_loc(column) + 1, f"{column} 95% CI", cis)
 show_table(table, "overview.table")
+widgets.sample_caption(data)
+widgets.exact_count(data, decision, "overview.exact")
 averages = averages_table(data, decision) if len(data.curves.names) > 1 else None
 if averages is not None:
     st.caption("Averages over the classes: micro pools every (sample, class) cell; macro is the "
@@ -90,7 +97,8 @@ if st.button("Bootstrap the other intervals", key="overview.bootstrap_button"):
         return lambda done, total: bar.progress(offset + done / total / 2,
                                                 text=f"Resampling: {done} / {total}")
 
-    result = summary_intervals(data.predictions, data.curves, progress=progress(0.0))
+    result = summary_intervals(data.predictions, data_module.rows_curves(data),
+                               progress=progress(0.0))
     current = thresholds.decision()
     result["rates"] = rate_intervals(data.predictions, current, progress=progress(0.5))
     result["decision"] = current

@@ -138,6 +138,8 @@ def live(data: Dataset) -> None:
             st.plotly_chart(figures.confusion_figure(
                 decision.matrix, decision.labels, decision.predicted_labels, normalize=normalize),
                 key="thr.heatmap")
+    widgets.sample_caption(data)
+    widgets.exact_count(data, decision, "thr.exact")
 
     name = data.curves.names[c]
     t = thresholds.thresholds(data)
@@ -146,6 +148,13 @@ def live(data: Dataset) -> None:
     st.caption(f"Curves of {name} ({where}). Ring: the one-vs-rest point at the threshold; "
                f"diamond: what the {rule} rule does for {name} (the matrix's own recall and "
                "precision). Click a point on a curve to set the threshold to it.")
+    slack = thresholds.one_vs_rest_slack(data)
+    if slack is not None:
+        st.caption(f"Binned statistics: the curves are drawn from scores pooled into bins, and "
+                   f"{name}'s one-vs-rest counts at this threshold (the ring, the metrics "
+                   f"figure below) may miss up to {slack[0][c]:,} positives and {slack[1][c]:,} "
+                   "negatives scoring just above it (exact TP within +"
+                   f"{slack[0][c]:,}, FP within +{slack[1][c]:,}).")
     for kind, build in (("roc", figures.roc_figure), ("pr", figures.pr_figure)):
         def make(build=build):
             extra = dict(show_micro=False)

@@ -22,7 +22,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -161,8 +161,10 @@ class DuckDataset(SqlDataset):
         except self._duckdb.Error as error:
             raise InputError(f"{self.name}: {_duck_message(error)}") from None
 
-    def curves(self, *, plot_points: int = DEFAULT_PLOT_POINTS) -> CurveSet:
-        """Every curve's statistics and exact figures (see the module docstring)."""
+    def curves(self, *, plot_points: int = DEFAULT_PLOT_POINTS,
+               progress: Callable[[int, int], None] | None = None) -> CurveSet:
+        """Every curve's statistics and exact figures (see the module docstring);
+        ``progress(done, total)`` after each curve."""
         info, n = self.info, self.info.n_samples
         multiclass = self.task == "multiclass"
         edges = bin_edges(0.0, 1.0, self.budget)
@@ -184,6 +186,8 @@ class DuckDataset(SqlDataset):
                 else:
                     stream.add(values, labels.astype(bool))
             results.append(stream.result())
+            if progress is not None:
+                progress(c + 1, len(info.curve_names))
         # the micro average: merged from exact statistics, else every cell sorted once
         binned = len(results) > 1 and not all(r.stats.exact for r in results)
         return from_stats(tuple(results), class_names=self.class_names, task=self.task,

@@ -3,7 +3,8 @@
 - ``app_url`` (session): starts ``python -m streamlit run app.py`` on a free port of 127.0.0.1,
   polls ``/_stcore/health`` until it answers ``ok`` (60 s at most) and stops the server after
   the session, also when a test or the start-up fails. The server's output goes to
-  ``tests/e2e/artifacts/streamlit.log``.
+  ``tests/e2e/artifacts/streamlit.log``. Its ``EVALCORE_DATA_DIR`` is ``server_data_dir``
+  (session): a directory of this test session, empty until a test writes a dataset there.
 - ``browser`` (session): chromium from ``/usr/bin/chromium`` (Playwright cannot download its
   own browsers here), headless, no sandbox (we run as root).
 - ``page`` (per test): a fresh browser context, so a fresh Streamlit session; on failure a
@@ -121,9 +122,10 @@ def _healthy(url: str) -> bool:
 
 @contextlib.contextmanager
 def streamlit_server(*extra_args: str, log: Path | None = None, timeout: float = SERVER_START_TIMEOUT,
-                     pid: bool = False):
+                     pid: bool = False, env: dict[str, str] | None = None):
     """Run ``streamlit run app.py`` from the repository root on a free port; yield its URL
-    (with ``pid``: the URL and the server's process id).
+    (with ``pid``: the URL and the server's process id). ``env``: variables to add to the
+    server's environment.
 
     The process is terminated (then killed) on exit, whatever happened inside the block.
     """
@@ -135,7 +137,7 @@ def streamlit_server(*extra_args: str, log: Path | None = None, timeout: float =
         "--server.headless", "true", "--browser.gatherUsageStats", "false", *extra_args,
     ]
     log_file = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
-    env = dict(os.environ)
+    env = {**os.environ, **(env or {})}
     # the uploads this server keeps go to a store of its own, not the user's cache
     env.setdefault("EVALCORE_STORE_DIR", tempfile.mkdtemp(prefix="evalcore-e2e-store-"))
     process = subprocess.Popen(command, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT,
@@ -170,8 +172,14 @@ def artifacts() -> Path:
 
 
 @pytest.fixture(scope="session")
-def app_url(artifacts: Path):
-    with streamlit_server(log=SERVER_LOG) as url:
+def server_data_dir(tmp_path_factory) -> Path:
+    """The session server's data directory (EVALCORE_DATA_DIR), empty at the start."""
+    return tmp_path_factory.mktemp("evalcore-e2e-data")
+
+
+@pytest.fixture(scope="session")
+def app_url(artifacts: Path, server_data_dir: Path):
+    with streamlit_server(log=SERVER_LOG, env={"EVALCORE_DATA_DIR": str(server_data_dir)}) as url:
         yield url
 
 
