@@ -32,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -256,10 +256,11 @@ class SparkDataset(SqlDataset):
 
     # ------------------------------------------------------------------ statistics
 
-    def curves(self, *, plot_points: int = DEFAULT_PLOT_POINTS) -> CurveSet:
+    def curves(self, *, plot_points: int = DEFAULT_PLOT_POINTS,
+               progress: Callable[[int, int], None] | None = None) -> CurveSet:
         """Every curve's statistics and figures (see the module docstring): one scan
         estimates each curve's distinct scores, one more groups the curves within the budget
-        by score, one more the others by bin."""
+        by score, one more the others by bin; ``progress(done, total)`` after each scan."""
         info = self.info
         multiclass = self.task == "multiclass"
         curves = range(len(info.curve_names))
@@ -272,6 +273,8 @@ class SparkDataset(SqlDataset):
             groups = self._grouped(exact, "score", multiclass)
             for c, part in _by_curve(groups, exact):
                 results[c] = self._exact(part, multiclass)
+        if progress is not None:
+            progress(len(exact), len(curves))
         binned = [c for c in curves if c not in exact]
         if binned:
             probability = "1 / (1 + exp(-score))" if self.conversion == "sigmoid" else "score"
@@ -280,6 +283,8 @@ class SparkDataset(SqlDataset):
             groups = self._grouped(binned, key, False)
             for c, part in _by_curve(groups, binned):
                 results[c] = self._binned(part, int(estimate[c]))
+            if progress is not None:
+                progress(len(curves), len(curves))
         return from_stats(tuple(results[c] for c in curves), class_names=self.class_names,
                           task=self.task, score_kind=self.score_kind,
                           n_samples=info.n_samples, plot_points=plot_points,
