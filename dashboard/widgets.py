@@ -266,8 +266,13 @@ def metrics_table(data: Dataset, decision: Confusion) -> pd.DataFrame:
     if not np.isfinite(t).any():
         frame = frame.drop(columns="threshold")  # argmax, weighted, cost: no threshold
     if data.sampled:  # support, AUC, AP: every row; the decision's counts: the sample
-        frame = frame.rename(columns={c: f"{c} (sample)" for c in ("TP", "FP", "FN", "TN")})
+        frame = _sample_columns(frame, ("precision", "recall", "F1", "TP", "FP", "FN", "TN"))
     return frame
+
+
+def _sample_columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``columns`` named as counted on the sample of a server dataset."""
+    return frame.rename(columns={c: f"{c} (sample)" for c in columns})
 
 
 def averages_table(data: Dataset, decision: Confusion) -> pd.DataFrame:
@@ -281,7 +286,8 @@ def averages_table(data: Dataset, decision: Confusion) -> pd.DataFrame:
             "AP": getattr(data.curves.average_precision, avg),
             "precision": precision, "recall": recall, "F1": f1,
         })
-    return pd.DataFrame(rows).astype({"ROC AUC": float, "AP": float})
+    frame = pd.DataFrame(rows).astype({"ROC AUC": float, "AP": float})
+    return _sample_columns(frame, ("precision", "recall", "F1")) if data.sampled else frame
 
 
 def split_table(data: Dataset) -> pd.DataFrame:

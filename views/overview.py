@@ -53,17 +53,17 @@ st.caption(
 )
 table = metrics_table(data, decision)
 delong = data_module.auc_intervals(data)
-table.insert(4, "AUC 95% CI", [_ci(i.low, i.high) for i in delong])
+table.insert(4, f"AUC 95% CI{sample}", [_ci(i.low, i.high) for i in delong])
 boot = st.session_state.get(state.BOOTSTRAP)
 if boot is not None and boot[0] == data.key:
     ap_ci = [boot[1]["per_class"].get(n, {}).get("average_precision_ci") for n in data.curves.names]
-    table.insert(6, "AP 95% CI", [_ci(*(c or (None, None))) for c in ap_ci])
+    table.insert(6, f"AP 95% CI{sample}", [_ci(*(c or (None, None))) for c in ap_ci])
     same = boot[1].get("decision") == decision.decision
     rates = boot[1].get("rates", {}) if same else {}  # computed for another decision
     for metric, column in (("precision", "precision"), ("recall", "recall"), ("f1", "F1")):
         cis = [_ci(*(rates.get(n, {}).get(f"{metric}_ci") or (None, None)))
                for n in data.curves.names]
-        table.insert(table.columns.get_loc(column) + 1, f"{column} 95% CI", cis)
+        table.insert(table.columns.get_loc(column + sample) + 1, f"{column} 95% CI{sample}", cis)
 show_table(table, "overview.table")
 widgets.sample_caption(data)
 widgets.exact_count(data, decision, "overview.exact")
@@ -108,9 +108,9 @@ if st.button("Bootstrap the other intervals", key="overview.bootstrap_button"):
 if boot is not None and boot[0] == data.key:
     result = boot[1]
     cols = st.columns(3)
-    cols[0].metric("Accuracy 95% CI (headline rule)", _ci(*(result["accuracy_ci"] or (None, None))))
-    cols[1].metric("Micro ROC AUC 95% CI", _ci(*(result["roc_auc_ci"]["micro"] or (None, None))))
-    cols[2].metric("Macro ROC AUC 95% CI", _ci(*(result["roc_auc_ci"]["macro"] or (None, None))))
+    cols[0].metric(f"Accuracy 95% CI (headline rule){sample}", _ci(*(result["accuracy_ci"] or (None, None))))
+    cols[1].metric(f"Micro ROC AUC 95% CI{sample}", _ci(*(result["roc_auc_ci"]["micro"] or (None, None))))
+    cols[2].metric(f"Macro ROC AUC 95% CI{sample}", _ci(*(result["roc_auc_ci"]["macro"] or (None, None))))
 
 st.subheader("Take it away")
 cols = st.columns(2)
