@@ -270,15 +270,21 @@ def _count_dtype(n: int):
     return np.uint32 if n < 2**32 else np.int64
 
 
+SHORT_SUM = 64  # terms summed one by one; longer sums from the digamma function
+
+
 def _harmonic(c: np.ndarray, k: np.ndarray) -> np.ndarray:
     """sum_{i=1..k} 1 / (c + i), elementwise: exactly for short sums, else from the
     asymptotic expansion of the digamma function (error far below 1e-12)."""
     c = np.asarray(c, dtype=np.float64)
     k = np.asarray(k, dtype=np.float64)
-    out = np.empty_like(c)
-    short = k <= 64
-    for j in np.flatnonzero(short):
-        out[j] = float(np.sum(1.0 / (c[j] + np.arange(1, k[j] + 1))))
+    out = np.zeros_like(c)
+    short = k <= SHORT_SUM
+    cs, ks = c[short], k[short]
+    total = np.zeros_like(cs)
+    for i in range(1, int(ks.max(initial=0)) + 1):  # term by term, every short sum at once
+        total += np.where(i <= ks, 1.0 / (cs + i), 0.0)
+    out[short] = total
     long_ = ~short
     out[long_] = _digamma(c[long_] + k[long_] + 1) - _digamma(c[long_] + 1)
     return out
