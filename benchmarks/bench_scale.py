@@ -168,8 +168,9 @@ def main() -> None:
                                                   args.spark_repeats)
                 binned = "" if json.loads(p_out).get("exact", True) else "; binned (+- bounds)"
                 print(f"{size:.0e} x {K} spark local[2]: {fmt_seconds(p_seconds)} (median of "
-                      f"{args.spark_repeats}), peak RSS {p_rss:.2f} GB (the largest "
-                      f"process waited for); spark / numpy = {p_seconds / n_seconds:.2f}x, "
+                      f"{args.spark_repeats}), peak RSS of the Python process "
+                      f"{p_rss:.2f} GB (the JVM apart: --driver-memory {args.spark_memory}); "
+                      f"spark / numpy = {p_seconds / n_seconds:.2f}x, "
                       f"spark / duckdb = {p_seconds / seconds:.2f}x{binned}; largest "
                       f"|difference| vs numpy {np.abs(per_class(p_out) - numpy_).max():.1e}")
     finally:
