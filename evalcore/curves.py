@@ -27,7 +27,7 @@ import numpy as np
 
 from evalcore.counts import Counts, ratio
 from evalcore.errors import InputError
-from evalcore.predictions import Predictions
+from evalcore.predictions import Predictions, class_index
 from evalcore.scorestats import CurveStats, StreamResult
 
 #: how the averages of ``CurveSet.to_dict`` are defined (stated in the JSON)
@@ -149,36 +149,34 @@ class CurveSet:
         """False when any curve's statistics were binned (its figures carry bounds)."""
         return all(s.exact for s in self.stats)
 
-    def index(self, name: str) -> int:
-        """Position of the curve named ``name``; InputError listing the names otherwise."""
-        try:
-            return self.names.index(str(name))
-        except ValueError:
-            raise InputError(f"no class {name!r}; classes are {list(self.names)}") from None
+    def index(self, name: str | int) -> int:
+        """Position of the curve of a class given by name or index; InputError listing the
+        names otherwise."""
+        return class_index(self.names, name)
 
-    def confusion_at_thresholds(self, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def confusion_at_thresholds(self, c: int | str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Exact (thresholds descending, TP, FP) at every distinct score of curve ``c``,
-        as scikit-learn's ``confusion_matrix_at_thresholds``."""
-        return self.stats[c].distinct_counts()
+        as scikit-learn's ``confusion_matrix_at_thresholds``; ``c`` a class name or index."""
+        return self.stats[self.index(c)].distinct_counts()
 
-    def roc_curve(self, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def roc_curve(self, c: int | str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(fpr, tpr, thresholds) as ``roc_curve(drop_intermediate=False)``."""
         thresholds, tp, fp = self.confusion_at_thresholds(c)
-        summary = self.classes[c]
+        summary = self.classes[self.index(c)]
         tp = np.r_[0, tp]
         fp = np.r_[0, fp]
         fpr = fp / summary.n_negatives if summary.n_negatives else np.full(fp.shape, np.nan)
         tpr = tp / summary.support if summary.support else np.full(tp.shape, np.nan)
         return fpr, tpr, np.r_[np.inf, thresholds]
 
-    def roc_corners(self, c: int) -> tuple[np.ndarray, np.ndarray]:
+    def roc_corners(self, c: int | str) -> tuple[np.ndarray, np.ndarray]:
         """(fpr, tpr) at the corners of the exact curve: ``roc_curve``'s default
         ``drop_intermediate=True`` points (collinear points dropped)."""
         _, tp, fp = self.confusion_at_thresholds(c)
         if tp.size > 2:
             keep = np.flatnonzero(np.r_[True, np.logical_or(np.diff(fp, 2), np.diff(tp, 2)), True])
             tp, fp = tp[keep], fp[keep]
-        summary = self.classes[c]
+        summary = self.classes[self.index(c)]
         return np.r_[0, fp] / summary.n_negatives, np.r_[0, tp] / summary.support
 
     @cached_property
@@ -198,10 +196,10 @@ class CurveSet:
         tpr /= len(corners)
         return MacroCurve(grid, tpr, float(np.trapezoid(tpr, grid)))
 
-    def precision_recall_curve(self, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def precision_recall_curve(self, c: int | str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(precision, recall, thresholds ascending) as ``precision_recall_curve``."""
         thresholds, tp, fp = self.confusion_at_thresholds(c)
-        support = self.classes[c].support
+        support = self.classes[self.index(c)].support
         precision = tp / (tp + fp)
         recall = tp / support if support else np.ones(tp.shape)
         return np.r_[precision[::-1], 1.0], np.r_[recall[::-1], 0.0], thresholds[::-1]

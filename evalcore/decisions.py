@@ -41,7 +41,7 @@ import numpy as np
 
 from evalcore.counts import Counts, as_json, f_beta, ratio
 from evalcore.errors import InputError
-from evalcore.predictions import Predictions, threshold_in_dtype
+from evalcore.predictions import Predictions, class_index, threshold_in_dtype
 
 RULES: tuple[str, ...] = (
     "argmax", "abstain", "per-class", "priority", "weighted", "cost", "multilabel", "binary",
@@ -296,17 +296,6 @@ class Decision:
                              f"{list(p.class_names)}")
         _check_rule(self.rule, p.task)
         return self
-
-
-def class_index(classes: Sequence[str], name: str | int) -> int:
-    """The index of a class given by name or index; InputError listing the classes."""
-    classes = tuple(classes)
-    if isinstance(name, (int, np.integer)) and not isinstance(name, bool):
-        if 0 <= int(name) < len(classes):
-            return int(name)
-    elif str(name) in classes:
-        return classes.index(str(name))
-    raise InputError(f"expected a class name or index of ({', '.join(classes)}), got {name!r}")
 
 
 def default_rule(task: str) -> str:

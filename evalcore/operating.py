@@ -23,7 +23,8 @@ import numpy as np
 
 from evalcore.counts import Counts, f_beta, fmt, ratio
 from evalcore.curves import CurveSet
-from evalcore.decisions import Decision, class_index
+from evalcore.decisions import Decision
+from evalcore.predictions import class_index
 from evalcore.errors import InputError
 from evalcore.predictions import Predictions
 

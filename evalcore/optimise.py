@@ -34,9 +34,9 @@ from typing import Callable
 import numpy as np
 
 from evalcore.counts import as_json
-from evalcore.decisions import Decision, class_index, confusion, predict
+from evalcore.decisions import Decision, confusion, predict
 from evalcore.errors import InputError
-from evalcore.predictions import Predictions
+from evalcore.predictions import Predictions, class_index
 from evalcore.sweeps import SWEPT_RULES, Sweep, sweep
 
 OBJECTIVES = ("macro-f1", "accuracy", "cost")

@@ -456,3 +456,22 @@ def logit(p: float) -> float:
     if p >= 1:
         return float("inf")
     return float(np.log(p) - np.log1p(-p))
+
+
+def class_index(classes: Sequence[str], name: str | int) -> int:
+    """The index of a class given by name or by index (the one place classes are resolved);
+    InputError listing the classes.
+
+    >>> class_index(("cat", "dog", "eel"), "dog"), class_index(("cat", "dog", "eel"), 2)
+    (1, 2)
+    >>> class_index(("cat", "dog", "eel"), "dgo")
+    Traceback (most recent call last):
+    evalcore.errors.InputError: expected a class name or index of (cat, dog, eel), got 'dgo'
+    """
+    classes = tuple(classes)
+    if isinstance(name, (int, np.integer)) and not isinstance(name, bool):
+        if 0 <= int(name) < len(classes):
+            return int(name)
+    elif str(name) in classes:
+        return classes.index(str(name))
+    raise InputError(f"expected a class name or index of ({', '.join(classes)}), got {name!r}")

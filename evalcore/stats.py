@@ -45,7 +45,7 @@ from evalcore.curves import CurveSet
 from evalcore.decisions import Decision, confusion, predict
 from evalcore.scorestats import CurveStats
 from evalcore.errors import InputError
-from evalcore.predictions import Predictions
+from evalcore.predictions import Predictions, class_index
 
 DEFAULT_LEVEL = 0.95
 DEFAULT_RESAMPLES = 1000
@@ -180,7 +180,7 @@ class AucComparison:
 def delong(curves: CurveSet, c: int | str) -> DeLong:
     """DeLong's variance of the ROC AUC of curve ``c`` (an index or a class name), from the
     curve set's statistics: O(distinct scores), no sort."""
-    c = _curve_index(curves.names, c)
+    c = class_index(curves.names, c)
     summary = curves.classes[c]
     return delong_from_stats(summary.name, curves.stats[c], summary.reason)
 
@@ -204,7 +204,7 @@ def compare_auc(
     """
     z_level = _z(level)
     _same_samples(pred_a, pred_b)
-    c = _curve_index(pred_a.curve_names, c)
+    c = class_index(pred_a.curve_names, c)
     name = pred_a.curve_names[c]
     mask = np.asarray(pred_a.positives(c), dtype=bool)
     m = int(np.count_nonzero(mask))
@@ -461,7 +461,7 @@ class ClassRates(Statistic):
 
     def prepare(self, predictions, frame, curves=None):
         p = predictions
-        k = _curve_index(p.class_names, self.cls)
+        k = class_index(p.class_names, self.cls)
         name = p.class_names[k]
         counts = confusion(p, self.rule, self.thresholds).counts
         row = counts.row(counts.names.index(name))
@@ -1026,18 +1026,6 @@ def _checked_level(level) -> float:
 def _z(level) -> float:
     """The two-sided normal quantile of ``level`` (1.96 for 0.95)."""
     return NormalDist().inv_cdf(0.5 + _checked_level(level) / 2)
-
-
-def _curve_index(names: tuple[str, ...], c) -> int:
-    if isinstance(c, (int, np.integer)) and not isinstance(c, bool):
-        if 0 <= c < len(names):
-            return int(c)
-        raise InputError(f"expected a class index in 0..{len(names) - 1} or a class name, "
-                         f"got {c}")
-    try:
-        return names.index(str(c))
-    except ValueError:
-        raise InputError(f"no class {c!r}; classes are {list(names)}") from None
 
 
 # --------------------------------------------------------------------------- comparing models

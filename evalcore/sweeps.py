@@ -111,7 +111,7 @@ def sweep(predictions: Predictions, decision: Decision | str, curve: int | str) 
             f"the {d.rule} rule has no per-class threshold or weight to move; use "
             "per-class, priority or weighted"
         )
-    from evalcore.decisions import class_index
+    from evalcore.predictions import class_index
 
     c = class_index(d.scored, curve)
     if d.rule == "multilabel":

@@ -549,8 +549,12 @@ def test_to_dict_is_strict_json(case: Case):
 def test_index_of_unknown_class_is_an_input_error():
     _, cs = _computed("multiclass_strings")
     assert cs.index("cat") == 1
-    with pytest.raises(InputError, match=r"no class 'cow'; classes are \['bird', 'cat', 'dog'\]"):
+    assert cs.index(2) == 2 and cs.roc_curve("cat")[1].tolist() == cs.roc_curve(1)[1].tolist()
+    with pytest.raises(InputError) as error:
         cs.index("cow")
+    assert str(error.value) == "expected a class name or index of (bird, cat, dog), got 'cow'"
+    with pytest.raises(InputError, match="got 3"):
+        cs.precision_recall_curve(3)
 
 
 # --------------------------------------------------------------------------- worked example

@@ -324,5 +324,5 @@ def test_bad_objective_and_unknown_class_through_operating_point(case):
     _, curves = case
     with pytest.raises(InputError, match="objective must be one of"):
         operating_point(curves, curves.names[0], "bogus")
-    with pytest.raises(InputError, match="no class 'nope'"):
+    with pytest.raises(InputError, match="expected a class name or index of .*, got 'nope'"):
         operating_point(curves, "nope", "f1")

@@ -153,7 +153,7 @@ def test_auc_intervals_level_and_names():
     assert delong(curves, "cat").auc == delong(curves, 1).auc
     with pytest.raises(InputError, match="level"):
         auc_intervals(curves, level=95)
-    with pytest.raises(InputError, match="no class 'cow'"):
+    with pytest.raises(InputError, match="expected a class name or index of .*, got 'cow'"):
         delong(curves, "cow")
 
 
