@@ -150,7 +150,7 @@ def operating_point(
 
         source = compute_curves(source)
     curves = source
-    c = class_name if isinstance(class_name, int) else curves.index(class_name)
+    c = curves.index(class_name)
     name = curves.names[c]
     summary = curves.classes[c]
     thresholds, tp, fp = curves.confusion_at_thresholds(c)

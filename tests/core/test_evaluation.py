@@ -1,0 +1,119 @@
+"""The front door, ``evalcore.evaluate``: arrays, a DataFrame in the file layout and a path give
+the figures scikit-learn gives; classes by name or index with one clear error; plots, the
+report and the notebook view are real."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import (
+    average_precision_score, f1_score, precision_score, recall_score, roc_auc_score,
+)
+
+import evalcore
+from evalcore import InputError, evaluate
+from evalcore.calibration import calibration
+
+
+def _multiclass(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    scores = rng.dirichlet(np.ones(3), n)
+    y = (rng.random(n)[:, None] > np.cumsum(scores, axis=1)).sum(axis=1).clip(0, 2)
+    return y, scores
+
+
+def test_arrays_give_scikit_learns_figures_by_name_or_index():
+    y, s = _multiclass()
+    names = ["cat", "dog", "eel"]
+    ev = evaluate(np.array(names)[y], s, class_names=names)
+    assert ev.roc_auc.macro == pytest.approx(roc_auc_score(y, s, multi_class="ovr"), abs=1e-12)
+    assert ev.roc_auc.ovo_macro == pytest.approx(roc_auc_score(y, s, multi_class="ovo"),
+                                                 abs=1e-12)
+    assert ev.curve("dog").roc_auc == ev.curve(1).roc_auc == pytest.approx(
+        roc_auc_score(y == 1, s[:, 1]), abs=1e-12)
+    assert ev.average_precision.macro == pytest.approx(
+        np.mean([average_precision_score(y == j, s[:, j]) for j in range(3)]), abs=1e-12)
+    table = ev.summary()
+    assert list(table.index) == names + ["micro", "macro", "weighted"]
+    predicted = s.argmax(axis=1)
+    for avg in ("micro", "macro", "weighted"):
+        assert table.loc[avg, "precision"] == pytest.approx(
+            precision_score(y, predicted, average=avg), abs=1e-12)
+        assert table.loc[avg, "recall"] == pytest.approx(
+            recall_score(y, predicted, average=avg), abs=1e-12)
+        assert table.loc[avg, "f1"] == pytest.approx(
+            f1_score(y, predicted, average=avg), abs=1e-12)
+    assert table.loc["eel", "support"] == int((y == 2).sum())
+    with pytest.raises(InputError) as error:
+        ev.curve("dgo")
+    assert str(error.value) == "expected a class name or index of (cat, dog, eel), got 'dgo'"
+    with pytest.raises(InputError, match="got 3"):
+        ev.operating_point(3, "recall>=0.9")
+
+
+def test_binary_multilabel_and_logits():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 300)
+    logits = rng.normal(size=300) + y
+    ev = evaluate(y, logits, score_kind="logit")
+    assert ev.task == "binary" and ev.predictions.score_kind == "logit"
+    assert ev.roc_auc.macro == pytest.approx(roc_auc_score(y, logits), abs=1e-12)
+    assert list(ev.summary().index) == ["1"]
+    point = ev.operating_point(0, "recall>=0.9")
+    assert point.counts.recall[0] >= 0.9
+    labels = rng.integers(0, 2, (300, 4))
+    scores = rng.random((300, 4))
+    ml = evaluate(labels, scores, task="multilabel")
+    assert ml.roc_auc.micro == pytest.approx(roc_auc_score(labels, scores, average="micro"),
+                                             abs=1e-12)
+    assert ml.confusion().multilabel is not None
+
+
+def test_a_dataframe_and_a_path_are_read_as_files_are(tmp_path):
+    y, s = _multiclass(seed=2)
+    frame = pd.DataFrame({"label": np.array(["a", "b", "c"])[y], "prob_a": s[:, 0],
+                          "prob_b": s[:, 1], "prob_c": s[:, 2],
+                          "split": np.where(np.arange(y.size) % 4 == 0, "test", "train")})
+    test = frame.split == "test"
+    ev = evaluate(frame)  # the test split by default, as the CLI
+    assert ev.predictions.n_samples == int(test.sum())
+    assert ev.roc_auc.macro == pytest.approx(
+        roc_auc_score(y[test], s[test], multi_class="ovr"), abs=1e-12)
+    assert evaluate(frame, split="train").predictions.n_samples == int((~test).sum())
+    frame.to_csv(tmp_path / "preds.csv", index=False)
+    assert evaluate(tmp_path / "preds.csv").roc_auc.macro == ev.roc_auc.macro
+    assert evaluate(str(tmp_path / "preds.csv")).roc_auc.macro == ev.roc_auc.macro
+    with pytest.raises(InputError, match="not of arrays"):
+        evaluate(y, s, split="test")
+    with pytest.raises(InputError, match="give the scores"):
+        evaluate(y)
+    with pytest.raises(InputError, match="no split 'dev'"):
+        evaluate(frame, split="dev")
+
+
+def test_plots_report_intervals_and_the_notebook_view(tmp_path):
+    y, s = _multiclass(seed=3)
+    ev = evaluate(y, s, class_names=["cat", "dog", "eel"])
+    roc, pr = ev.plot_roc(), ev.plot_pr()
+    assert {"cat", "dog", "eel"} <= {t.name.split(" ")[0] for t in roc.data if t.name}
+    assert len(pr.data) >= 3
+    heat = ev.plot_confusion("argmax")
+    assert np.array_equal(np.asarray(heat.data[0].z, dtype=float),
+                          ev.confusion("argmax").matrix.astype(float))
+    size = ev.report(tmp_path / "r.html")
+    text = (tmp_path / "r.html").read_text()
+    assert size == len(text.encode()) and "cat" in text and "<html" in text.lower()
+    ci = ev.intervals(n_resamples=50)
+    low, high = ci["per_class"]["dog"]["roc_auc_ci"]
+    assert low < ev.curve("dog").roc_auc < high
+    assert ev.calibration(bins=5).to_dict() == calibration(ev.predictions, bins=5).to_dict()
+    html = ev._repr_html_()
+    assert "<table" in html and "macro" in html and "multiclass" in html
+    assert repr(ev).startswith("Evaluation(multiclass, 3 classes, 400 samples")
+
+
+def test_the_package_exports_what_it_lists():
+    for name in evalcore.__all__:
+        assert hasattr(evalcore, name), name
+    assert {"evaluate", "Evaluation"} <= set(evalcore.__all__)
