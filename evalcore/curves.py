@@ -248,14 +248,25 @@ class CurveSet:
 
 
 def compute_curves(
-    predictions: Predictions, *, plot_points: int = DEFAULT_PLOT_POINTS
+    predictions: Predictions, y_score=None, *, plot_points: int = DEFAULT_PLOT_POINTS
 ) -> CurveSet:
     """Sort each class' scores once (with their labels) into its statistics; derive every
-    ranking metric from them."""
+    ranking metric from them. ``predictions``: a :class:`Predictions`, or the labels with
+    ``y_score`` (as ``Predictions.from_arrays`` takes them).
+
+    >>> compute_curves([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]).roc_auc.macro
+    0.75
+    """
     if plot_points < MIN_PLOT_POINTS:
         raise InputError(
             f"expected plot_points to be at least {MIN_PLOT_POINTS}, got {plot_points}"
         )
+    if not isinstance(predictions, Predictions):  # compute_curves(y_true, y_score)
+        if y_score is None:
+            raise InputError("compute_curves(predictions) or compute_curves(y_true, y_score)")
+        predictions = Predictions.from_arrays(predictions, y_score)
+    elif y_score is not None:
+        raise InputError("compute_curves(predictions): the scores are in the Predictions")
     p = predictions
     multiclass = p.task == "multiclass"
     k = p.scores.shape[1]

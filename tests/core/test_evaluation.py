@@ -117,3 +117,15 @@ def test_the_package_exports_what_it_lists():
     for name in evalcore.__all__:
         assert hasattr(evalcore, name), name
     assert {"evaluate", "Evaluation"} <= set(evalcore.__all__)
+
+
+def test_compute_curves_takes_labels_and_scores_too():
+    from evalcore import Predictions, compute_curves
+
+    y, s = _multiclass(seed=4)
+    direct = compute_curves(y, s)
+    assert direct.to_dict() == compute_curves(Predictions.from_arrays(y, s)).to_dict()
+    with pytest.raises(InputError, match="compute_curves"):
+        compute_curves(y)
+    with pytest.raises(InputError, match="the scores are in the Predictions"):
+        compute_curves(Predictions.from_arrays(y, s), s)
