@@ -12,12 +12,13 @@ import os
 from dataclasses import dataclass
 
 from evalcore.errors import InputError
+from evalcore.io import TABLE_FORMATS
 
 DATA_DIR_ENV = "EVALCORE_DATA_DIR"
 #: the DuckDB memory limit of the app (EVALCORE_DUCKDB_MEMORY, e.g. "4GB")
 MEMORY_ENV = "EVALCORE_DUCKDB_MEMORY"
 DEFAULT_MEMORY = 2 << 30
-SUFFIXES = (".parquet", ".csv", ".tsv")
+SUFFIXES = tuple(TABLE_FORMATS)  # what the engines read
 MAX_LISTED = 200
 GLOB_CHARS = "*?["
 

@@ -24,6 +24,7 @@ from dashboard.data import (
 from evalcore import demos
 from evalcore.errors import InputError
 from evalcore.io import FORMATS, Mapping, NamedBytes, read_table
+from evalcore.models import DATA_SUFFIXES
 from evalcore.predictions import SCORE_KINDS, TASKS
 
 KINDS = {"demo": "Built-in demo", "file": "Prediction file", "model": "Keras model + data",
@@ -190,7 +191,7 @@ def _requested_source() -> Source | None:
     model = st.file_uploader("Keras model (.keras, .h5)", type=["keras", "h5"], key=state.MODEL_FILE)
     data = st.file_uploader(
         "Data: .npz with x, y (and class_names), or a CSV/Parquet table of features",
-        type=["npz", "csv", "tsv", "parquet"], key=state.MODEL_DATA,
+        type=[ext.lstrip(".") for ext in DATA_SUFFIXES], key=state.MODEL_DATA,
     )
     label = st.text_input("Label column (tables)", key=state.MODEL_LABEL).strip() or None
     layer = st.text_input("Layer to evaluate (default: the output)", key=state.MODEL_LAYER).strip() or None

@@ -10,7 +10,7 @@ import streamlit as st
 from dashboard import state, thresholds
 from dashboard.data import Dataset
 from evalcore.counts import Counts
-from evalcore.counts import fmt as format_value
+from evalcore.counts import MISSING, fmt as format_value
 from evalcore.decisions import RULES_BY_TASK, Confusion, Decision
 from evalcore.errors import InputError
 from evalcore.operating import operating_point
@@ -379,7 +379,7 @@ def exact_count(data: Dataset, shown: Confusion, key: str) -> None:
             "TP": counts.tp, "FP": counts.fp, "FN": counts.fn, "TN": counts.tn,
             "precision": counts.precision, "recall": counts.recall, "F1": counts.f1,
         }, index=list(counts.names)).style.format(
-            {k: "{:.4f}" for k in ("precision", "recall", "F1")}, na_rep="n/a"))
+            {k: "{:.4f}" for k in ("precision", "recall", "F1")}, na_rep=MISSING))
 
 
 def sample_caption(data: Dataset) -> None:

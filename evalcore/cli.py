@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Sequence
 
 from evalcore import demos
-from evalcore.counts import fmt
+from evalcore.counts import fmt, fmt_interval
 from evalcore.decisions import RULES, Decision
 from evalcore.deploy import load_spec, save_spec, spec_from_confusion
 from evalcore.engines import ENGINES, InMemory, choose_engine
@@ -281,20 +281,20 @@ def _summary_of(args, data) -> tuple[dict, str]:
     for s in curves.classes:
         lines.append(
             f"{s.name:<20} {s.support:>8} {s.prevalence:>10.4f} "
-            f"{_fmt(s.roc_auc):>8} {_fmt(s.average_precision):>8}{_bounds(s)}"
+            f"{fmt(s.roc_auc):>8} {fmt(s.average_precision):>8}{_bounds(s)}"
         )
     for avg in ("micro", "macro", "weighted"):
         lines.append(
-            f"{avg:<20} {'':>8} {'':>10} {_fmt(getattr(curves.roc_auc, avg)):>8} "
-            f"{_fmt(getattr(curves.average_precision, avg)):>8}"
+            f"{avg:<20} {'':>8} {'':>10} {fmt(getattr(curves.roc_auc, avg)):>8} "
+            f"{fmt(getattr(curves.average_precision, avg)):>8}"
         )
     if "macro_interpolated" in result["roc_auc"]:
         lines.append(f"{'macro, area under the averaged curve':<40} "
-                     f"{_fmt(result['roc_auc']['macro_interpolated']):>8}"
+                     f"{fmt(result['roc_auc']['macro_interpolated']):>8}"
                      "  (macro above: the mean of the per-class AUCs)")
     if curves.roc_auc.ovo_macro is not None:
-        lines.append(f"{'ovo macro (Hand & Till)':<40} {_fmt(curves.roc_auc.ovo_macro):>8}")
-    lines.append(f"accuracy: {_fmt(result['accuracy'])}")
+        lines.append(f"{'ovo macro (Hand & Till)':<40} {fmt(curves.roc_auc.ovo_macro):>8}")
+    lines.append(f"accuracy: {fmt(result['accuracy'])}")
     if not curves.exact:
         lines.append(f"thresholds and plots: {result['binned']}"
                      + ("" if all(s.exact for s in curves.classes) else
@@ -302,8 +302,8 @@ def _summary_of(args, data) -> tuple[dict, str]:
     if intervals is not None:
         lines.append(f"{args.level:.0%} intervals: ROC AUC by DeLong, the rest by bootstrap")
         for name, row in intervals["per_class"].items():
-            lines.append(f"{name:<20} ROC AUC {_ci(row['roc_auc_ci'])}  AP {_ci(row['average_precision_ci'])}")
-        lines.append(f"accuracy {_ci(intervals['accuracy_ci'])}")
+            lines.append(f"{name:<20} ROC AUC {fmt_interval(row['roc_auc_ci'])}  AP {fmt_interval(row['average_precision_ci'])}")
+        lines.append(f"accuracy {fmt_interval(intervals['accuracy_ci'])}")
     return result, "\n".join(lines)
 
 
@@ -387,13 +387,13 @@ def _confusion(args) -> tuple[dict, str]:
     for i, name in enumerate(result.counts.names):
         row = result.counts.row(i)
         lines.append(
-            f"{name:<20} {row['tp']:>7} {row['fp']:>7} {row['fn']:>7} {_fmt(row['precision']):>9} "
-            f"{_fmt(row['recall']):>7} {_fmt(row['f1']):>7}"
+            f"{name:<20} {row['tp']:>7} {row['fp']:>7} {row['fn']:>7} {fmt(row['precision']):>9} "
+            f"{fmt(row['recall']):>7} {fmt(row['f1']):>7}"
         )
-    lines.append(f"coverage: {_fmt(result.coverage)}  accuracy: {_fmt(result.accuracy)}")
+    lines.append(f"coverage: {fmt(result.coverage)}  accuracy: {fmt(result.accuracy)}")
     if result.multilabel is not None:
         m = result.multilabel.to_dict()
-        lines.append("  ".join(f"{k}: {_fmt(m[k])}" for k in (
+        lines.append("  ".join(f"{k}: {fmt(m[k])}" for k in (
             "subset_accuracy", "hamming_loss", "binary_accuracy", "f1_micro", "f1_macro",
             "f1_samples")))
         lines.append(m["f1_convention"])
@@ -416,7 +416,7 @@ def _threshold(args) -> tuple[dict, str]:
     out = point.to_dict()
     shown = {k: v for k, v in out.items() if k != "decision" and v is not None}
     shown.pop("binned", None)
-    text = "  ".join(f"{k}: {_fmt(v) if isinstance(v, float) else v}" for k, v in shown.items())
+    text = "  ".join(f"{k}: {fmt(v) if isinstance(v, float) else v}" for k, v in shown.items())
     if point.binned:
         text += f"\n{BINNED_NOTE}"
     if point.decision is not None:
@@ -446,7 +446,7 @@ def _optimise(args) -> tuple[dict, str]:
     out = result.to_dict()
     out["tuned_on"] = {"split": tune_split or args.split, "n_samples": tune.n_samples}
     lines = [f"{objective} on {_rows(tune_split or args.split, tune)}: "
-             f"{_fmt(out['before'])} -> {_fmt(out['after'])}"]
+             f"{fmt(out['before'])} -> {fmt(out['after'])}"]
     if tune is not report:
         before = score(report, start, objective, costs=costs, constraints=result.constraints)
         after = score(report, result.decision, objective, costs=costs,
@@ -459,14 +459,14 @@ def _optimise(args) -> tuple[dict, str]:
                                                after.constraints)],
         }
         lines.append(f"{objective} on {_rows(out['reported_on']['split'], report)}: "
-                     f"{_fmt(before.objective)} -> {_fmt(after.objective)}")
+                     f"{fmt(before.objective)} -> {fmt(after.objective)}")
     else:
         out["reported_on"] = None
         out["note"] = ("tuned and reported on the same rows: expect the numbers to be optimistic; "
                        "give the file a validation split (or --tune-split)")
         lines.append(f"note: {out['note']}")
     for row in out["constraints"]:
-        lines.append(f"{row['constraint']}: {_fmt(row['before'])} -> {_fmt(row['after'])} "
+        lines.append(f"{row['constraint']}: {fmt(row['before'])} -> {fmt(row['after'])} "
                      f"({'met' if row['met'] else 'NOT met'})")
     lines.append(f"decision: {result.decision.describe()}")
     if not result.feasible:
@@ -518,12 +518,12 @@ def _calibration(args) -> tuple[dict, str]:
         cal = data.calibration(bins=args.bins, strategy=args.strategy)
     out = cal.to_dict()
     out["engine"] = data.engine
-    lines = [f"{cal.strategy} bins: {cal.bins}; Brier {_fmt(out['brier'])}; ECE top-label "
-             f"{_fmt(out['ece_top_label'])}, class-wise {_fmt(out['ece_classwise'])}; MCE "
-             f"top-label {_fmt(out['mce_top_label'])}",
+    lines = [f"{cal.strategy} bins: {cal.bins}; Brier {fmt(out['brier'])}; ECE top-label "
+             f"{fmt(out['ece_top_label'])}, class-wise {fmt(out['ece_classwise'])}; MCE "
+             f"top-label {fmt(out['mce_top_label'])}",
              f"{'class':<20} {'ECE':>8} {'MCE':>8} {'Brier':>8}"]
     for name, row in out["per_class"].items():
-        lines.append(f"{name:<20} {_fmt(row['ece']):>8} {_fmt(row['mce']):>8} {_fmt(row['brier']):>8}")
+        lines.append(f"{name:<20} {fmt(row['ece']):>8} {fmt(row['mce']):>8} {fmt(row['brier']):>8}")
     return out, "\n".join(lines)
 
 
@@ -555,10 +555,10 @@ def _compare(args) -> tuple[dict, str]:
     for name, row in out["per_class"].items():
         ci = row["average_precision_difference_ci"]
         lines.append(
-            f"{name:<20} {_fmt(row['roc_auc_a']):>8} {_fmt(row['roc_auc_b']):>8} "
-            f"{_fmt(row['difference']):>8} {_fmt(row['p_value']):>8} "
-            f"{_fmt(row['average_precision_difference']):>8}  "
-            + ("n/a" if ci is None else f"[{ci[0]:+.4f}, {ci[1]:+.4f}]"))
+            f"{name:<20} {fmt(row['roc_auc_a']):>8} {fmt(row['roc_auc_b']):>8} "
+            f"{fmt(row['difference']):>8} {fmt(row['p_value']):>8} "
+            f"{fmt(row['average_precision_difference']):>8}  "
+            + fmt_interval(ci, signed=True))
     return out, "\n".join(lines)
 
 
@@ -602,7 +602,7 @@ def _bounds(s) -> str:
     if s.exact or s.roc_auc is None:
         return ""
     low, high = s.average_precision_bounds or (None, None)
-    return f"  +-{s.roc_auc_bound:.2g} (AP {_fmt(low)}..{_fmt(high)})"
+    return f"  +-{s.roc_auc_bound:.2g} (AP {fmt(low)}..{fmt(high)})"
 
 
 def _files(paths) -> list[str]:
@@ -612,14 +612,6 @@ def _files(paths) -> list[str]:
     from evalcore.engines.sql import dataset_files
 
     return dataset_files(paths)[1]
-
-
-def _ci(bounds) -> str:
-    return "n/a" if bounds is None else f"[{bounds[0]:.4f}, {bounds[1]:.4f}]"
-
-
-def _fmt(value) -> str:
-    return fmt(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

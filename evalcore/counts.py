@@ -42,6 +42,20 @@ def fmt(value, digits: int = 4) -> str:
     return f"{number:.{digits}f}" if np.isfinite(number) else MISSING
 
 
+def fmt_interval(bounds, digits: int = 4, *, signed: bool = False) -> str:
+    """An interval ``(low, high)`` as every output shows it; ``n/a`` where undefined.
+
+    >>> fmt_interval((0.81234, 0.9)), fmt_interval(None), fmt_interval((None, None))
+    ('[0.8123, 0.9000]', 'n/a', 'n/a')
+    >>> fmt_interval((-0.01, 0.02), signed=True)
+    '[-0.0100, +0.0200]'
+    """
+    if bounds is None or any(b is None or not np.isfinite(float(b)) for b in bounds):
+        return MISSING
+    sign = "+" if signed else ""
+    return f"[{float(bounds[0]):{sign}.{digits}f}, {float(bounds[1]):{sign}.{digits}f}]"
+
+
 def as_json(value):
     """A float, or None where it is undefined (NaN) or infinite: JSON holds neither."""
     value = float(value)

@@ -26,7 +26,7 @@ import pandas as pd
 
 from evalcore import io
 from evalcore.calibration import Calibration, calibration
-from evalcore.counts import fmt
+from evalcore.counts import MISSING, fmt
 from evalcore.curves import Averages, ClassSummary, CurveSet, compute_curves
 from evalcore.decisions import Confusion, Decision, as_decision, confusion
 from evalcore.errors import InputError
@@ -226,7 +226,7 @@ class Evaluation:
         p = self.predictions
         head = (f"<p><b>evalcore</b>: {p.task}, {len(p.class_names)} classes, "
                 f"{p.n_samples:,} samples, {p.score_kind} scores</p>")
-        return head + self.summary().to_html(float_format=lambda v: f"{v:.4f}", na_rep="n/a")
+        return head + self.summary().to_html(float_format=lambda v: f"{v:.4f}", na_rep=MISSING)
 
     def __repr__(self) -> str:
         p = self.predictions

@@ -128,14 +128,14 @@ def roc_figure(
                                prefix + _esc(curves.names[c]), logit))
     multi = len(curves.names) > 1
     if show_micro and multi and curves.micro_plot is not None:
-        name = f"micro-average (AUC {_fmt(curves.roc_auc.micro)})"
+        name = f"micro-average (AUC {fmt(curves.roc_auc.micro, 3)})"
         data.append(_roc_trace(curves.micro_plot, "micro", name, "micro-average", logit))
     if show_macro and multi and curves.macro_roc is not None:
         grid, tpr = curves.macro_roc
         data.append(_scatter(
             x=grid.astype(np.float32), y=tpr.astype(np.float32), mode="lines",
-            name=f"macro-average (mean AUC {_fmt(curves.roc_auc.macro)}, area "
-                 f"{_fmt(_macro_area(curves))})", legendgroup="macro",
+            name=f"macro-average (mean AUC {fmt(curves.roc_auc.macro, 3)}, area "
+                 f"{fmt(_macro_area(curves), 3)})", legendgroup="macro",
             line=dict(color=_AVERAGE, width=2.5, dash="dash"),
             hovertemplate="<b>macro-average</b><br>FPR %{x:.3f} · mean TPR %{y:.3f}"
                           "<extra></extra>",
@@ -191,7 +191,7 @@ def pr_figure(
         data.append(_pr_trace(curves.plot[c], c, prefix + _ap_name(curves, c),
                               prefix + _esc(curves.names[c]), logit))
     if show_micro and len(curves.names) > 1 and curves.micro_plot is not None:
-        name = f"micro-average (AP {_fmt(curves.average_precision.micro)})"
+        name = f"micro-average (AP {fmt(curves.average_precision.micro, 3)})"
         data.append(_pr_trace(curves.micro_plot, "micro", name, "micro-average", logit))
     data += _markers(curves, shown, counts, decision, decision_name, roc=False)
     fig = _figure(data, _layout())
@@ -308,7 +308,7 @@ def _operating_points(curves: CurveSet, counts: Counts, shown: np.ndarray, roc: 
              else f"the decision ({_esc(decision_name)})" for v in t]
     text = [
         f"<b>{_esc(curves.names[c])}</b>: {where[i]}<br>"
-        f"{x_name} {_fmt(x[i])} · {y_name} {_fmt(y[i])}<br>"
+        f"{x_name} {fmt(x[i], 3)} · {y_name} {fmt(y[i], 3)}<br>"
         f"TP {int(tp[i]):,} · FP {int(fp[i]):,}<br>FN {int(fn[i]):,} · TN {int(tn[i]):,}"
         for i, c in enumerate(shown)
     ]
@@ -704,15 +704,11 @@ def _macro_area(curves: CurveSet) -> float | None:
 
 
 def _auc_name(curves: CurveSet, c: int) -> str:
-    return f"{_esc(curves.names[c])} (AUC {_fmt(curves.classes[c].roc_auc)})"
+    return f"{_esc(curves.names[c])} (AUC {fmt(curves.classes[c].roc_auc, 3)})"
 
 
 def _ap_name(curves: CurveSet, c: int) -> str:
-    return f"{_esc(curves.names[c])} (AP {_fmt(curves.classes[c].average_precision)})"
-
-
-def _fmt(value: float | None) -> str:
-    return fmt(value, 3)
+    return f"{_esc(curves.names[c])} (AP {fmt(curves.classes[c].average_precision, 3)})"
 
 
 def _esc(text: str) -> str:
@@ -777,12 +773,12 @@ def reliability_figure(cal: Calibration, *, classes: Sequence[int] | None = None
     curves: list[tuple[Reliability, str, str, str, int, float]] = []
     for c in shown:
         cc = cal.classes[c]
-        curves.append((cc.reliability, f"{_esc(cc.name)} (ECE {_fmt(cc.ece)})", _esc(cc.name),
+        curves.append((cc.reliability, f"{_esc(cc.name)} (ECE {fmt(cc.ece, 3)})", _esc(cc.name),
                        class_color(c), c, 2.0))
     draw_top = top_label and cal.top_label is not None
     if draw_top:
-        curves.append((cal.top_label, f"top label (ECE {_fmt(cal.ece_top_label)} · MCE "
-                                      f"{_fmt(cal.mce_top_label)})", "top label", _AVERAGE,
+        curves.append((cal.top_label, f"top label (ECE {fmt(cal.ece_top_label, 3)} · MCE "
+                                      f"{fmt(cal.mce_top_label, 3)})", "top label", _AVERAGE,
                        -1, 3.0))
     largest = max((int(r.count.max()) for r, *_ in curves), default=1)
     data: list[dict] = [_scatter(

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 import numpy as np
 
 from evalcore.errors import InputError
-from evalcore.io import NamedBytes, Source, read_npz, read_table
+from evalcore.io import TABLE_FORMATS, NamedBytes, Source, read_npz, read_table
 from evalcore.predictions import Predictions, ScoreKind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,8 +41,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
-#: feature tables, read by evalcore.io.read_table
-TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".parquet", ".pq")
+#: the data a model is run on: arrays x and y, or a feature table (evalcore.io.read_table)
+DATA_SUFFIXES = (".npz", *TABLE_FORMATS)
 #: config.json larger than this is refused (a model config is kilobytes; this guards a zip bomb)
 MAX_CONFIG_BYTES = 64 * 2**20
 #: layers that wrap code from outside the model's config: refused whatever their module
@@ -613,10 +613,10 @@ def _read_data(source: Source, label_column: str | None) -> _Data:
         if label_column is not None:
             raise InputError(f"{label}: label_column is for feature tables; an .npz holds y")
         return _read_npz(source, label)
-    if suffix not in TABLE_SUFFIXES:
+    if suffix not in DATA_SUFFIXES:
         raise InputError(
             f"{label}: unsupported data file type {suffix or '(none)'!r}; expected .npz (arrays "
-            "x and y) or a feature table (.csv, .tsv or .parquet) with a label column"
+            f"x and y) or a feature table ({', '.join(TABLE_FORMATS)}) with a label column"
         )
     return _read_table(source, label, label_column)
 

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 
-from evalcore.counts import fmt
+from evalcore.counts import MISSING, fmt, fmt_interval
 from evalcore.curves import CurveSet
 from evalcore.decisions import Confusion
 from evalcore.predictions import Predictions
@@ -133,20 +133,20 @@ def _class_table(curves: CurveSet, decision: Confusion, intervals: dict | None) 
     for s in curves.classes:
         i = index[s.name]
         bound = "" if s.exact else f" <span class=muted>&plusmn;{s.roc_auc_bound:.2g}</span>"
-        auc = _num(s.roc_auc) + bound + _interval(ci.get(s.name, {}).get("roc_auc_ci"))
-        ap = _num(s.average_precision) + _interval(ci.get(s.name, {}).get("average_precision_ci"))
+        auc = fmt(s.roc_auc) + bound + _interval(ci.get(s.name, {}).get("roc_auc_ci"))
+        ap = fmt(s.average_precision) + _interval(ci.get(s.name, {}).get("average_precision_ci"))
         rows.append(
-            f"<tr><td>{html.escape(s.name)}</td><td>{s.support}</td><td>{_num(s.prevalence)}</td>"
-            f"<td>{auc}</td><td>{ap}</td><td>{_num(counts.precision[i])}</td>"
-            f"<td>{_num(counts.recall[i])}</td><td>{_num(counts.f1[i])}</td></tr>"
+            f"<tr><td>{html.escape(s.name)}</td><td>{s.support}</td><td>{fmt(s.prevalence)}</td>"
+            f"<td>{auc}</td><td>{ap}</td><td>{fmt(counts.precision[i])}</td>"
+            f"<td>{fmt(counts.recall[i])}</td><td>{fmt(counts.f1[i])}</td></tr>"
         )
     if len(curves.names) > 1:
         for avg, rates in counts.averages().items():
             rows.append(
                 f"<tr class=avg><td>{avg}</td><td></td><td></td>"
-                f"<td>{_num(getattr(curves.roc_auc, avg))}</td>"
-                f"<td>{_num(getattr(curves.average_precision, avg))}</td>"
-                + "".join(f"<td>{_num(v)}</td>" for v in rates) + "</tr>"
+                f"<td>{fmt(getattr(curves.roc_auc, avg))}</td>"
+                f"<td>{fmt(getattr(curves.average_precision, avg))}</td>"
+                + "".join(f"<td>{fmt(v)}</td>" for v in rates) + "</tr>"
             )
     binned = "" if curves.exact else (
         f"<p class=muted>Thresholds and plots: {html.escape(curves.to_dict()['binned'])}.</p>")
@@ -154,12 +154,12 @@ def _class_table(curves: CurveSet, decision: Confusion, intervals: dict | None) 
 
 
 def _decision_text(decision: Confusion) -> str:
-    t = ", ".join(f"{html.escape(k)} {_num(v)}" for k, v in decision.thresholds.items()
+    t = ", ".join(f"{html.escape(k)} {fmt(v)}" for k, v in decision.thresholds.items()
                   if v == v)  # NaN (argmax) left out
-    parts = [f"accuracy {_num(decision.accuracy)}", f"coverage {_num(decision.coverage)}"]
+    parts = [f"accuracy {fmt(decision.accuracy)}", f"coverage {fmt(decision.coverage)}"]
     if decision.multilabel is not None:
         m = decision.multilabel
-        parts += [f"subset accuracy {_num(m.subset_accuracy)}", f"Hamming loss {_num(m.hamming_loss)}"]
+        parts += [f"subset accuracy {fmt(m.subset_accuracy)}", f"Hamming loss {fmt(m.hamming_loss)}"]
     return (f"<p>{'; '.join(parts)}</p>" + (f"<p class=muted>thresholds: {t}</p>" if t else ""))
 
 
@@ -176,17 +176,12 @@ def _matrix_table(decision: Confusion) -> str:
 def _calibration_text(calibration) -> str:
     d = calibration.to_dict()
     keys = ("ece_top_label", "ece_classwise", "mce_top_label", "brier")
-    return "<p>" + "; ".join(f"{k.replace('_', ' ')} {_num(d.get(k))}" for k in keys) + "</p>"
-
-
-def _num(value) -> str:
-    return fmt(value)
+    return "<p>" + "; ".join(f"{k.replace('_', ' ')} {fmt(d.get(k))}" for k in keys) + "</p>"
 
 
 def _interval(ci) -> str:
-    if not ci or ci[0] is None or ci[1] is None:
-        return ""
-    return f" <span class=muted>[{ci[0]:.4f}, {ci[1]:.4f}]</span>"
+    shown = fmt_interval(ci)
+    return "" if shown == MISSING else f" <span class=muted>{shown}</span>"
 
 
 def _text(value) -> str:

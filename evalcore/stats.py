@@ -41,6 +41,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from evalcore.counts import ratio
 from evalcore.curves import CurveSet
 from evalcore.decisions import Decision, confusion, predict
 from evalcore.scorestats import CurveStats
@@ -483,7 +484,7 @@ class ClassRates(Statistic):
 
 def _rates(sums: np.ndarray) -> np.ndarray:
     tp, fp, fn = sums.T.astype(np.float64)
-    return np.stack([_div(tp, tp + fp), _div(tp, tp + fn), _div(2 * tp, 2 * tp + fp + fn)], axis=1)
+    return np.stack([ratio(tp, tp + fp), ratio(tp, tp + fn), ratio(2 * tp, 2 * tp + fp + fn)], axis=1)
 
 
 class Combined(Statistic):
@@ -761,7 +762,7 @@ class _Ranked:
         out_auc = out_ap = None
         if auc:  # sum of w_i (#neg < x_i + #neg <= x_i)
             u2 = np.einsum("ij,ij->i", wp, 2 * (w_neg[:, None] - higher) - ties)
-            out_auc = _div(u2, 2 * w_pos * w_neg)
+            out_auc = ratio(u2, 2 * w_pos * w_neg)
         if ap:
             pos_before = np.cumsum(wp, axis=1)
             pos_before -= wp
@@ -771,7 +772,7 @@ class _Ranked:
             fp = higher + ties  # negatives scoring at least x_i
             fp += tp
             precision = np.divide(tp, fp, out=np.zeros_like(tp), where=fp > 0)
-            out_ap = _div(np.einsum("ij,ij->i", wp, precision), w_pos)
+            out_ap = ratio(np.einsum("ij,ij->i", wp, precision), w_pos)
         return out_auc, out_ap
 
     def _auc_by_gaps(self, w: np.ndarray) -> np.ndarray:
@@ -791,7 +792,7 @@ class _Ranked:
             # every resample draws N samples: a column's negatives weigh N - its positives
             w_neg += w.shape[1] - np.take(w, column_pos_at, axis=1).sum(axis=1, dtype=np.int64)
         pairs = 2 * w_pos * w_neg
-        return _div(pairs - lower, pairs)
+        return ratio(pairs - lower, pairs)
 
 
 def _count_dtype(w: np.ndarray) -> type:
@@ -883,7 +884,7 @@ class _RankingPrepared(_Prepared):
         if spec.macro:
             defined = ~np.isnan(aucs)
             total = np.where(defined, aucs, 0.0).sum(axis=1)
-            columns.append(_div(total, defined.sum(axis=1))[:, None])
+            columns.append(ratio(total, defined.sum(axis=1))[:, None])
         return np.concatenate(columns, axis=1)
 
 
@@ -1003,14 +1004,6 @@ def _as_figures(value) -> tuple[np.ndarray, bool]:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den, NaN where den == 0."""
-    num = np.asarray(num, dtype=np.float64)
-    den = np.asarray(den, dtype=np.float64)
-    out = np.full(np.broadcast(num, den).shape, np.nan)
-    return np.divide(num, den, out=out, where=den != 0)
 
 
 def _checked_level(level) -> float:

@@ -8,6 +8,7 @@ from dashboard import state, widgets
 from dashboard.widgets import current, show_table
 from evalcore import figures
 from evalcore.calibration import AUC_NOTE, STRATEGIES, calibration
+from evalcore.counts import fmt
 
 data = current()
 st.title("Calibration")
@@ -20,12 +21,12 @@ strategy = cols[1].radio("Bins of", STRATEGIES, key="cal.strategy", horizontal=T
 cal = calibration(data.predictions, bins=bins, strategy=strategy)
 
 m = st.columns(4)
-m[0].metric("ECE (top label)", "n/a" if cal.ece_top_label is None else f"{cal.ece_top_label:.4f}",
+m[0].metric("ECE (top label)", fmt(cal.ece_top_label),
             help="Expected calibration error of the top class' score: the count-weighted mean "
                  "|accuracy - confidence| over the bins.")
 m[1].metric("ECE (class-wise)", f"{cal.ece_classwise:.4f}",
             help="The mean over classes of each one-vs-rest ECE.")
-m[2].metric("MCE (top label)", "n/a" if cal.mce_top_label is None else f"{cal.mce_top_label:.4f}",
+m[2].metric("MCE (top label)", fmt(cal.mce_top_label),
             help="The largest |accuracy - confidence| of a bin.")
 m[3].metric("Brier score", f"{cal.brier:.4f}", help=cal.brier_definition)
 if cal.top_label_reason:

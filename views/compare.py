@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import data as data_module
 from dashboard.widgets import OBJECTIVES, current, show_table
 from evalcore import figures, stats
+from evalcore.counts import fmt_interval
 from evalcore.errors import InputError
 from evalcore.io import FORMATS
 from evalcore.operating import transfer_thresholds
@@ -76,7 +77,7 @@ if pred_a is not None and pred_b is not None:
                 progress=lambda done, total: bar.progress(done / total, text=f"{done} / {total}"))
             bar.empty()
             table["AP difference 95% CI"] = [
-                "n/a" if i.low is None else f"[{i.low:+.4f}, {i.high:+.4f}]" for i in diff]
+                fmt_interval((i.low, i.high), signed=True) for i in diff]
         show_table(table, "cmp.table")
 
 st.header("Splits")

@@ -7,10 +7,7 @@ from dashboard import data as data_module
 from dashboard import state, thresholds
 from dashboard import widgets
 from dashboard.widgets import averages_table, current, metrics_table, show_table
-
-
-def _ci(low, high) -> str:
-    return "" if low is None or high is None else f"[{low:.4f}, {high:.4f}]"
+from evalcore.counts import fmt, fmt_interval
 
 
 data = current()
@@ -33,7 +30,7 @@ cols[0].metric(
     help="The mean of the per-class ROC AUCs, as scikit-learn's roc_auc_score(average="
          "'macro'). The area under the macro-average curve (each class' TPR interpolated on the "
          "union of all FPRs, as scikit-learn's ROC example computes it) is "
-         + ("n/a" if _area is None else f"{_area.area:.4f}") + ".")
+         + fmt(None if _area is None else _area.area) + ".")
 if _area is not None:
     st.caption(f"Macro ROC AUC {data.curves.roc_auc.macro:.4f} is the mean of the per-class "
                f"AUCs; the area under the averaged ROC curve (TPR interpolated on the union of "
@@ -53,15 +50,15 @@ st.caption(
 )
 table = metrics_table(data, decision)
 delong = data_module.auc_intervals(data)
-table.insert(4, f"AUC 95% CI{sample}", [_ci(i.low, i.high) for i in delong])
+table.insert(4, f"AUC 95% CI{sample}", [fmt_interval((i.low, i.high)) for i in delong])
 boot = st.session_state.get(state.BOOTSTRAP)
 if boot is not None and boot[0] == data.key:
     ap_ci = [boot[1]["per_class"].get(n, {}).get("average_precision_ci") for n in data.curves.names]
-    table.insert(6, f"AP 95% CI{sample}", [_ci(*(c or (None, None))) for c in ap_ci])
+    table.insert(6, f"AP 95% CI{sample}", [fmt_interval(c) for c in ap_ci])
     same = boot[1].get("decision") == decision.decision
     rates = boot[1].get("rates", {}) if same else {}  # computed for another decision
     for metric, column in (("precision", "precision"), ("recall", "recall"), ("f1", "F1")):
-        cis = [_ci(*(rates.get(n, {}).get(f"{metric}_ci") or (None, None)))
+        cis = [fmt_interval(rates.get(n, {}).get(f"{metric}_ci"))
                for n in data.curves.names]
         table.insert(table.columns.get_loc(column + sample) + 1, f"{column} 95% CI{sample}", cis)
 show_table(table, "overview.table")
@@ -108,9 +105,9 @@ if st.button("Bootstrap the other intervals", key="overview.bootstrap_button"):
 if boot is not None and boot[0] == data.key:
     result = boot[1]
     cols = st.columns(3)
-    cols[0].metric(f"Accuracy 95% CI (headline rule){sample}", _ci(*(result["accuracy_ci"] or (None, None))))
-    cols[1].metric(f"Micro ROC AUC 95% CI{sample}", _ci(*(result["roc_auc_ci"]["micro"] or (None, None))))
-    cols[2].metric(f"Macro ROC AUC 95% CI{sample}", _ci(*(result["roc_auc_ci"]["macro"] or (None, None))))
+    cols[0].metric(f"Accuracy 95% CI (headline rule){sample}", fmt_interval(result["accuracy_ci"]))
+    cols[1].metric(f"Micro ROC AUC 95% CI{sample}", fmt_interval(result["roc_auc_ci"]["micro"]))
+    cols[2].metric(f"Macro ROC AUC 95% CI{sample}", fmt_interval(result["roc_auc_ci"]["macro"]))
 
 st.subheader("Take it away")
 cols = st.columns(2)

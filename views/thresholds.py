@@ -6,6 +6,7 @@ import streamlit as st
 from dashboard import links, optimise_panel, state, thresholds, widgets
 from dashboard.data import Dataset
 from evalcore import figures
+from evalcore.counts import MISSING
 from evalcore.deploy import predictions_table
 
 data = widgets.current()
@@ -249,7 +250,7 @@ def _counts_frame(counts):
 
 def _metrics_frame(counts):
     return _counts_frame(counts).style.format(
-        {k: "{:.4f}" for k in ("precision", "recall", "F1", "specificity")}, na_rep="n/a")
+        {k: "{:.4f}" for k in ("precision", "recall", "F1", "specificity")}, na_rep=MISSING)
 
 
 if data.predictions.task == "multiclass":

@@ -23,7 +23,7 @@ def choose_engine(engine: str, paths: Sequence[str], max_bytes: int | None = Non
     """The engine ``engine`` names on ``paths`` (``auto``: numpy for one file that
     the in-memory reader takes (within its size limit), duckdb for Parquet globs,
     directories, several Parquet files, and Parquet or CSV files over the limit)."""
-    from evalcore.io import max_bytes_default
+    from evalcore.io import TABLE_FORMATS, max_bytes_default
 
     if engine not in ENGINES:
         raise InputError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
@@ -37,7 +37,7 @@ def choose_engine(engine: str, paths: Sequence[str], max_bytes: int | None = Non
         return "duckdb" if path.is_dir() or any(ch in str(path) for ch in "*?[") else "numpy"
     limit = max_bytes or max_bytes_default()
     big = os.path.getsize(path) > limit
-    table = path.suffix.lower() in (".parquet", ".pq", ".csv", ".tsv", ".tab")
+    table = path.suffix.lower() in TABLE_FORMATS
     return "duckdb" if big and table else "numpy"
 
 
