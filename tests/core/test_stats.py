@@ -333,7 +333,7 @@ def test_seeded_reproducibility_and_chunking():
 def test_progress_and_chunks(monkeypatch):
     import evalcore.stats as stats
 
-    monkeypatch.setattr(stats, "CHUNK_CELLS", 1000)  # 500 samples -> 2 resamples per chunk
+    monkeypatch.setattr(stats.bootstrap, "CHUNK_CELLS", 1000)  # 500 samples -> 2 resamples per chunk
     p, _ = _computed("multilabel_probs")
     calls = []
     bootstrap_interval(p, PerClassRocAuc(), n_resamples=7, random_state=0,

@@ -1,0 +1,90 @@
+"""Two models on the same samples (paired DeLong, paired bootstrap), and the intervals of a
+decision's per-class rates.
+"""
+
+from __future__ import annotations
+
+
+import numpy as np
+
+from evalcore.decisions import Decision
+from evalcore.predictions import Predictions
+from evalcore.stats.bootstrap import (
+    Bootstrap, ClassRates, Combined, PerClassAveragePrecision, bootstrap_distribution,
+    bootstrap_interval,
+)
+from evalcore.stats.delong import _same_samples, compare_auc
+from evalcore.stats.results import DEFAULT_LEVEL, DEFAULT_RESAMPLES, Interval, Progress
+
+def compare_average_precision(
+    pred_a: Predictions, pred_b: Predictions, *, n_resamples: int = DEFAULT_RESAMPLES,
+    level: float = DEFAULT_LEVEL, random_state: int | None = 0,
+    progress: Progress | None = None,
+) -> list[Interval]:
+    """Paired bootstrap interval of AP(A) - AP(B) for every class: both models are evaluated
+    on the same resamples (drawn from the shared labels with the same seed)."""
+    _same_samples(pred_a, pred_b)
+    seed = 0 if random_state is None else random_state
+    half = None if progress is None else (lambda done, total: progress(done, 2 * total))
+    rest = None if progress is None else (lambda done, total: progress(total + done, 2 * total))
+    boot_a = bootstrap_distribution(pred_a, PerClassAveragePrecision(), n_resamples=n_resamples,
+                                    random_state=seed, progress=half)
+    boot_b = bootstrap_distribution(pred_b, PerClassAveragePrecision(), n_resamples=n_resamples,
+                                    random_state=seed, progress=rest)
+    difference = Bootstrap(
+        ("average_precision_difference",) * len(boot_a.names), boot_a.names,
+        boot_a.estimate - boot_b.estimate, boot_a.samples - boot_b.samples,
+        tuple(a or b for a, b in zip(boot_a.reasons, boot_b.reasons)),
+    )
+    return difference.intervals(level)
+
+
+def compare_models(
+    pred_a: Predictions, pred_b: Predictions, *, level: float = DEFAULT_LEVEL,
+    n_resamples: int = DEFAULT_RESAMPLES, random_state: int | None = 0,
+    progress: Progress | None = None,
+) -> dict:
+    """Two models on the same samples, per class: paired DeLong test of the ROC AUCs and the
+    paired bootstrap interval of the AP difference. JSON-ready."""
+    auc = [compare_auc(pred_a, pred_b, c, level=level) for c in range(len(pred_a.curve_names))]
+    ap = compare_average_precision(pred_a, pred_b, n_resamples=n_resamples, level=level,
+                                   random_state=random_state, progress=progress)
+    per_class = {}
+    for comparison, interval in zip(auc, ap):
+        per_class[comparison.name] = {
+            "roc_auc_a": comparison.auc_a,
+            "roc_auc_b": comparison.auc_b,
+            "difference": comparison.difference,
+            "p_value": comparison.p_value,
+            "difference_ci": None if comparison.low is None else [comparison.low, comparison.high],
+            "average_precision_difference": interval.estimate,
+            "average_precision_difference_ci": interval.bounds,
+            "reason": comparison.reason or interval.reason,
+        }
+    return {
+        "level": level,
+        "n_samples": pred_a.n_samples,
+        "n_resamples": n_resamples,
+        "methods": {"roc_auc": "paired DeLong test (two-sided)",
+                    "average_precision": "paired stratified percentile bootstrap"},
+        "per_class": per_class,
+    }
+
+
+def rate_intervals(
+    predictions: Predictions, rule: str | Decision | None = None, thresholds=0.5, *,
+    level: float = DEFAULT_LEVEL, n_resamples: int = DEFAULT_RESAMPLES,
+    random_state: int | np.random.Generator | None = 0, progress: Progress | None = None,
+) -> dict:
+    """Bootstrap intervals of every scored class' precision, recall and F1 under a decision
+    (the operating point), on one set of resamples: {class: {"precision_ci", "recall_ci",
+    "f1_ci"}}, JSON-ready (None where undefined)."""
+    p = predictions
+    first = 1 if p.task == "binary" else 0  # binary: the positive class only
+    statistic = Combined(*(ClassRates(c, thresholds, rule) for c in range(first, len(p.class_names))))
+    intervals = bootstrap_interval(p, statistic, n_resamples=n_resamples, level=level,
+                                   random_state=random_state, progress=progress)
+    out: dict = {}
+    for interval in intervals:
+        out.setdefault(interval.name, {})[f"{interval.metric}_ci"] = interval.bounds
+    return out
