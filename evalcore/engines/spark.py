@@ -28,7 +28,7 @@ import re
 import shutil
 import sys
 import warnings
-from contextlib import contextmanager
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -40,7 +40,7 @@ import pyarrow as pa
 
 from evalcore import io
 from evalcore.curves import CurveSet, DEFAULT_PLOT_POINTS, from_stats
-from evalcore.errors import InputError
+from evalcore.errors import InputError, quiet_stderr
 from evalcore.predictions import _sigmoid
 from evalcore.scorestats import DEFAULT_BUDGET, CurveStats, StreamResult
 from evalcore.engines.sql import SqlDataset, dataset_files, predictions_of
@@ -81,23 +81,10 @@ def session(master: str | None = None):
     return spark
 
 
-@contextmanager
 def _quiet_jvm():
-    """The JVM started meanwhile writes its console (log4j's banner, warnings, its own stack
-    traces) to /dev/null: its errors reach us through py4j. EVALCORE_SPARK_LOGS=1 keeps it."""
-    if os.environ.get("EVALCORE_SPARK_LOGS"):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
+    """While the JVM starts, its console (log4j's banner, warnings, its own stack traces) goes
+    to /dev/null: its errors reach us through py4j. EVALCORE_SPARK_LOGS=1 keeps it."""
+    return nullcontext() if os.environ.get("EVALCORE_SPARK_LOGS") else quiet_stderr()
 
 
 def _started(start, where: str):

@@ -22,7 +22,7 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 keras = pytest.importorskip("keras")
 
 import evalcore  # noqa: E402
-from evalcore import models  # noqa: E402
+from evalcore import keras_safety, models  # noqa: E402
 from evalcore.errors import InputError  # noqa: E402
 from evalcore.models import NamedBytes, load_model, predict, predict_raw  # noqa: E402
 
@@ -417,7 +417,7 @@ def test_varied_keras_models_are_not_refused(root, suffix):
                   metrics=[keras.metrics.sparse_categorical_accuracy])
     path = root / f"varied{suffix}"
     model.save(path)
-    assert models._refusal(models._read_model_config(path, path.name)) is None
+    assert keras_safety.refusal(keras_safety.read_model_config(path, path.name)) is None
     assert load_model(path).count_params() == model.count_params()
 
 
@@ -477,7 +477,7 @@ def _config(layer: dict, **top) -> dict:
     (_config({"module": "keras.src.ops.nothere", "class_name": "Add"}), "'Add'"),
 ])
 def test_config_walk_refuses_code_from_outside_keras(config, reason):
-    assert reason in (models._refusal(config) or "")
+    assert reason in (keras_safety.refusal(config) or "")
 
 
 @pytest.mark.parametrize("config", [
@@ -494,7 +494,7 @@ def test_config_walk_refuses_code_from_outside_keras(config, reason):
         "module": "keras.regularizers", "class_name": "L1L2", "config": {}}}}),
 ])
 def test_config_walk_allows_keras_own_objects(config):
-    assert models._refusal(config) is None
+    assert keras_safety.refusal(config) is None
 
 
 # ----------------------------------------------------------------------------- bad input
