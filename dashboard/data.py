@@ -17,7 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import streamlit as st
@@ -28,6 +28,9 @@ from evalcore import CurveSet, Predictions, compute_curves, demos
 from evalcore.decisions import Confusion, Decision
 from evalcore.errors import InputError
 from evalcore.io import Layout, Loaded, Mapping, NamedBytes, load, parse_size
+
+if TYPE_CHECKING:
+    from evalcore.stats import RateIntervals, SummaryIntervals
 
 #: the shared cache of loaded data and curves, in bytes (EVALCORE_CACHE_BYTES)
 DEFAULT_CACHE_BYTES = 2 << 30
@@ -295,7 +298,40 @@ def auc_intervals(data: Dataset) -> list:
     return shared().get(("delong", data.key), lambda: compute(data.curves))
 
 
-def report_html(data: Dataset, decision, intervals: dict | None = None) -> str:
+@dataclass(frozen=True, eq=False)
+class Bootstrapped:
+    """The Overview's bootstrap of one dataset: the summary intervals and the rates'
+    intervals of the decision they were computed for."""
+
+    key: str  # the dataset's
+    summary: SummaryIntervals
+    rates: RateIntervals
+    decision: Decision
+
+    def rates_of(self, decision: Decision) -> RateIntervals | None:
+        """The rates' intervals, when they are ``decision``'s own (else None)."""
+        return self.rates if decision == self.decision else None
+
+
+def bootstrap(data: Dataset, decision: Decision,
+              progress: Callable[[float, str], None] | None = None) -> Bootstrapped:
+    """Bootstrap intervals of the summary (AP, micro/macro AUC, accuracy) and of the
+    decision's per-class precision, recall and F1 on ``data``'s rows (the sample of a server
+    dataset); ``progress(fraction, text)``."""
+    from evalcore.stats import rate_intervals, summary_intervals
+
+    def part(offset: float):
+        if progress is None:
+            return None
+        return lambda done, total: progress(offset + done / total / 2,
+                                            f"Resampling: {done} / {total}")
+
+    summary = summary_intervals(data.predictions, rows_curves(data), progress=part(0.0))
+    rates = rate_intervals(data.predictions, decision, progress=part(0.5))
+    return Bootstrapped(data.key, summary, rates, decision)
+
+
+def report_html(data: Dataset, decision, intervals: SummaryIntervals | None = None) -> str:
     """The self-contained HTML report of the current view."""
     from evalcore.calibration import calibration
     from evalcore.report import render_report

@@ -57,7 +57,7 @@ SHOWN = "curves.shown"
 OVERLAY = "curves.overlay"
 
 # overview page
-BOOTSTRAP = "overview.bootstrap"  # (dataset key, summary_intervals result)
+BOOTSTRAP = "overview.bootstrap"  # data.Bootstrapped of the dataset it was computed on
 REPORT = "overview.report_html"  # (dataset key, the HTML report)
 
 URL_VIEW = "url.view"  # the link the session was opened with, until its view is applied

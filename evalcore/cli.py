@@ -267,7 +267,8 @@ def _summary_of(args, data) -> tuple[dict, str]:
 
         rows = _in_memory(data, "--ci (bootstrap intervals)")
         intervals = stats.summary_intervals(rows, curves, level=args.level,
-                                            n_resamples=args.resamples, random_state=args.seed)
+                                            n_resamples=args.resamples,
+                                            random_state=args.seed).to_dict()
         for name, row in intervals["per_class"].items():
             result["per_class"][name]["roc_auc_ci"] = row["roc_auc_ci"]
             result["per_class"][name]["average_precision_ci"] = row["average_precision_ci"]
@@ -548,7 +549,8 @@ def _compare(args) -> tuple[dict, str]:
         split = args.split or ("test" if "test" in loaded.predictions.splits else None)
         a, b = (loaded.predictions.select(split=split, model=m) for m in chosen)
         labels = chosen
-    result = stats.compare_models(a, b, n_resamples=args.resamples, random_state=args.seed)
+    result = stats.compare_models(a, b, n_resamples=args.resamples,
+                                  random_state=args.seed).to_dict()
     out = {"models": list(labels), **result}
     lines = [f"A = {labels[0]}, B = {labels[1]}; {a.n_samples} samples",
              f"{'class':<20} {'AUC A':>8} {'AUC B':>8} {'diff':>8} {'p':>8} {'AP diff':>8}  AP 95% CI"]

@@ -36,6 +36,8 @@ from evalcore.predictions import Predictions
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
+    from evalcore.stats import SummaryIntervals
+
 def evaluate(
     y_true, y_score=None, *, class_names: Sequence[str] | None = None, task: str | None = None,
     score_kind: str | None = None, split: str | None = None, model: str | None = None,
@@ -173,9 +175,9 @@ class Evaluation:
         return frame
 
     def intervals(self, *, level: float = 0.95, n_resamples: int = 1000,
-                  random_state: int | None = 0) -> dict:
+                  random_state: int | None = 0) -> SummaryIntervals:
         """Confidence intervals: DeLong for each ROC AUC, a stratified bootstrap for AP, the
-        averages and accuracy (as ``evalcore summary --ci``)."""
+        averages and accuracy (as ``evalcore summary --ci``; ``.to_dict()`` its JSON)."""
         from evalcore.stats import summary_intervals
 
         return summary_intervals(self.predictions, self.curves, level=level,

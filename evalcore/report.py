@@ -12,12 +12,16 @@ import html
 import json
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 
 from evalcore.counts import MISSING, fmt, fmt_interval
 from evalcore.curves import CurveSet
 from evalcore.decisions import Confusion
 from evalcore.predictions import Predictions
+
+if TYPE_CHECKING:
+    from evalcore.stats import SummaryIntervals
 
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
 
@@ -36,7 +40,7 @@ def file_digest(paths: list[str | Path]) -> str | None:
 
 def report_numbers(
     predictions: Predictions, curves: CurveSet, decision: Confusion, *, provenance: dict,
-    intervals: dict | None = None, calibration=None,
+    intervals: SummaryIntervals | None = None, calibration=None,
 ) -> dict:
     """Everything the report shows, as JSON-ready numbers."""
     out = {
@@ -45,7 +49,7 @@ def report_numbers(
         "decision": decision.to_dict(),
     }
     if intervals is not None:
-        out["intervals"] = intervals
+        out["intervals"] = intervals.to_dict()
     if calibration is not None:
         out["calibration"] = calibration.to_dict()
     return out
@@ -53,7 +57,7 @@ def report_numbers(
 
 def write_report(
     path: str | Path, predictions: Predictions, curves: CurveSet, decision: Confusion, *,
-    provenance: dict, intervals: dict | None = None, calibration=None,
+    provenance: dict, intervals: SummaryIntervals | None = None, calibration=None,
 ) -> int:
     """Write the HTML report; return its size in bytes."""
     text = render_report(predictions, curves, decision, provenance=provenance,
@@ -64,7 +68,7 @@ def write_report(
 
 def render_report(
     predictions: Predictions, curves: CurveSet, decision: Confusion, *, provenance: dict,
-    intervals: dict | None = None, calibration=None,
+    intervals: SummaryIntervals | None = None, calibration=None,
 ) -> str:
     """The report as one HTML string."""
     import plotly.offline
@@ -123,10 +127,11 @@ def _provenance_table(provenance: dict, p: Predictions) -> str:
     return f"<table class=kv>{body}</table>" + (f"<ul class=muted>{notes}</ul>" if notes else "")
 
 
-def _class_table(curves: CurveSet, decision: Confusion, intervals: dict | None) -> str:
+def _class_table(curves: CurveSet, decision: Confusion,
+                 intervals: SummaryIntervals | None) -> str:
     counts = decision.counts
     index = {name: i for i, name in enumerate(counts.names)}
-    ci = (intervals or {}).get("per_class", {})
+    ci = intervals.to_dict()["per_class"] if intervals is not None else {}
     head = ("<tr><th>class</th><th>support</th><th>prevalence</th><th>ROC AUC</th>"
             "<th>AP</th><th>precision</th><th>recall</th><th>F1</th></tr>")
     rows = []

@@ -52,13 +52,13 @@ table = metrics_table(data, decision)
 delong = data_module.auc_intervals(data)
 table.insert(4, f"AUC 95% CI{sample}", [fmt_interval((i.low, i.high)) for i in delong])
 boot = st.session_state.get(state.BOOTSTRAP)
-if boot is not None and boot[0] == data.key:
-    ap_ci = [boot[1]["per_class"].get(n, {}).get("average_precision_ci") for n in data.curves.names]
+boot = boot if boot is not None and boot.key == data.key else None
+if boot is not None:
+    ap_ci = [boot.summary.of(n)[1].bounds for n in data.curves.names]
     table.insert(6, f"AP 95% CI{sample}", [fmt_interval(c) for c in ap_ci])
-    same = boot[1].get("decision") == decision.decision
-    rates = boot[1].get("rates", {}) if same else {}  # computed for another decision
+    rates = boot.rates_of(decision.decision)  # None: computed for another decision
     for metric, column in (("precision", "precision"), ("recall", "recall"), ("f1", "F1")):
-        cis = [fmt_interval(rates.get(n, {}).get(f"{metric}_ci"))
+        cis = [fmt_interval(None if rates is None else rates.bounds(n, metric))
                for n in data.curves.names]
         table.insert(table.columns.get_loc(column + sample) + 1, f"{column} 95% CI{sample}", cis)
 show_table(table, "overview.table")
@@ -84,30 +84,16 @@ st.caption("ROC AUC intervals: DeLong's variance (fast midranks), normal approxi
            "micro/macro AUC, accuracy and precision/recall/F1 at the current decision: a "
            "stratified bootstrap of 1000 resamples, seeded.")
 if st.button("Bootstrap the other intervals", key="overview.bootstrap_button"):
-    from evalcore.stats import summary_intervals
-
-    from evalcore.stats import rate_intervals
-
     bar = st.progress(0.0, text="Resampling ...")
-
-    def progress(offset: float):
-        return lambda done, total: bar.progress(offset + done / total / 2,
-                                                text=f"Resampling: {done} / {total}")
-
-    result = summary_intervals(data.predictions, data_module.rows_curves(data),
-                               progress=progress(0.0))
-    current = thresholds.decision()
-    result["rates"] = rate_intervals(data.predictions, current, progress=progress(0.5))
-    result["decision"] = current
+    st.session_state[state.BOOTSTRAP] = data_module.bootstrap(
+        data, thresholds.decision(), lambda done, text: bar.progress(done, text=text))
     bar.empty()
-    st.session_state[state.BOOTSTRAP] = (data.key, result)
     st.rerun()
-if boot is not None and boot[0] == data.key:
-    result = boot[1]
+if boot is not None:
     cols = st.columns(3)
-    cols[0].metric(f"Accuracy 95% CI (headline rule){sample}", fmt_interval(result["accuracy_ci"]))
-    cols[1].metric(f"Micro ROC AUC 95% CI{sample}", fmt_interval(result["roc_auc_ci"]["micro"]))
-    cols[2].metric(f"Macro ROC AUC 95% CI{sample}", fmt_interval(result["roc_auc_ci"]["macro"]))
+    cols[0].metric(f"Accuracy 95% CI (headline rule){sample}", fmt_interval(boot.summary.accuracy.bounds))
+    cols[1].metric(f"Micro ROC AUC 95% CI{sample}", fmt_interval(boot.summary.micro.bounds))
+    cols[2].metric(f"Macro ROC AUC 95% CI{sample}", fmt_interval(boot.summary.macro.bounds))
 
 st.subheader("Take it away")
 cols = st.columns(2)
@@ -118,7 +104,7 @@ cols[0].download_button("Per-class metrics (CSV)", export.to_csv(index=False),
 if cols[1].button("Build the HTML report", key="overview.report_build",
                   help="One self-contained file (plotly inline, works offline) with this view."):
     with st.spinner("Building the report ..."):
-        intervals = boot[1] if boot is not None and boot[0] == data.key else None
+        intervals = None if boot is None else boot.summary
         st.session_state[state.REPORT] = (data.key, data_module.report_html(data, decision, intervals))
 report = st.session_state.get(state.REPORT)
 if report is not None and report[0] == data.key:

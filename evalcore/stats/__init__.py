@@ -26,13 +26,14 @@ from evalcore.stats.bootstrap import (
 from evalcore.stats.comparisons import compare_average_precision, compare_models, rate_intervals
 from evalcore.stats.delong import auc_intervals, compare_auc, delong, delong_from_stats
 from evalcore.stats.results import (
-    DEFAULT_LEVEL, DEFAULT_RESAMPLES, AucComparison, DeLong, Interval, Progress,
+    DEFAULT_LEVEL, DEFAULT_RESAMPLES, AucComparison, DeLong, Interval, ModelComparison, Progress,
+    RateIntervals, SummaryIntervals,
 )
 
 __all__ = [
     "Accuracy", "AucComparison", "AveragedRocAuc", "Bootstrap", "CHUNK_CELLS", "ClassRates",
-    "Combined", "DEFAULT_LEVEL", "DEFAULT_RESAMPLES", "DeLong", "Interval", "PerClassAveragePrecision",
-    "PerClassRocAuc", "Progress", "Statistic", "auc_intervals", "bootstrap_distribution",
+    "Combined", "DEFAULT_LEVEL", "DEFAULT_RESAMPLES", "DeLong", "Interval", "ModelComparison", "PerClassAveragePrecision",
+    "PerClassRocAuc", "Progress", "RateIntervals", "Statistic", "SummaryIntervals", "auc_intervals", "bootstrap_distribution",
     "bootstrap_interval", "compare_auc", "compare_average_precision", "compare_models", "delong",
     "delong_from_stats", "rate_intervals", "summary_intervals",
 ]

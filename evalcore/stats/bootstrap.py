@@ -34,7 +34,7 @@ from evalcore.decisions import Decision, confusion, predict
 from evalcore.errors import InputError
 from evalcore.predictions import Predictions, class_index
 from evalcore.stats.delong import _below, _undefined_reason, auc_intervals
-from evalcore.stats.results import DEFAULT_LEVEL, DEFAULT_RESAMPLES, Interval, Progress, _checked_level
+from evalcore.stats.results import SummaryIntervals, DEFAULT_LEVEL, DEFAULT_RESAMPLES, Interval, Progress, _checked_level
 
 #: resamples x samples per chunk of bootstrap weights (int32): bounds a chunk's memory (~8 MB)
 CHUNK_CELLS = 1 << 21
@@ -349,13 +349,10 @@ def summary_intervals(
     n_resamples: int = DEFAULT_RESAMPLES,
     random_state: int | np.random.Generator | None = 0,
     progress: Progress | None = None,
-) -> dict:
-    """The intervals of ``evalcore summary --ci``, JSON-ready (None where undefined):
-
-    ``per_class[name]``: ``roc_auc_ci`` (DeLong), ``average_precision_ci`` (bootstrap) and a
-    ``reason`` where one is None; ``roc_auc_ci``: ``micro`` and ``macro`` (bootstrap);
-    ``accuracy_ci`` (bootstrap, the headline accuracy). One bootstrap run serves them all.
-    """
+) -> SummaryIntervals:
+    """The intervals of ``evalcore summary --ci`` (:class:`SummaryIntervals`): per class
+    DeLong's ROC AUC and the bootstrap's AP; micro and macro ROC AUC and the headline
+    accuracy. One bootstrap run serves them all."""
     _checked_level(level)
     _checked_curves(predictions, curves)
     delongs = auc_intervals(curves, level=level)
@@ -366,32 +363,15 @@ def summary_intervals(
     )
     intervals = boot.intervals(level)
     k = len(curves.names)
-    ap, (micro, macro, acc) = intervals[:k], intervals[k:]
-    per_class = {}
-    for name, auc_ci, ap_ci in zip(curves.names, delongs, ap):
-        reasons = [r for r in (auc_ci.reason, ap_ci.reason) if r]
-        per_class[name] = {
-            "roc_auc_ci": auc_ci.bounds,
-            "average_precision_ci": ap_ci.bounds,
-            "reason": "; ".join(dict.fromkeys(reasons)) or None,
-        }
-    return {
-        "level": level,
-        "n_resamples": boot.samples.shape[0],
-        "random_state": random_state if isinstance(random_state, int) else None,
-        "methods": {
-            "roc_auc": "DeLong (Sun & Xu midranks), normal approximation",
-            "other": "stratified percentile bootstrap" if predictions.task != "multilabel"
-            else "percentile bootstrap of rows",
-        },
-        "per_class": per_class,
-        "roc_auc_ci": {"micro": micro.bounds, "macro": macro.bounds},
-        "accuracy_ci": acc.bounds,
-        "reasons": {
-            key: iv.reason for key, iv in (("micro", micro), ("macro", macro), ("accuracy", acc))
-            if iv.reason
-        },
-    }
+    micro, macro, accuracy = intervals[k:]
+    return SummaryIntervals(
+        level=level, n_resamples=boot.samples.shape[0],
+        random_state=random_state if isinstance(random_state, int) else None,
+        methods={"roc_auc": "DeLong (Sun & Xu midranks), normal approximation",
+                 "other": "stratified percentile bootstrap" if predictions.task != "multilabel"
+                 else "percentile bootstrap of rows"},
+        roc_auc=tuple(delongs), average_precision=tuple(intervals[:k]), micro=micro,
+        macro=macro, accuracy=accuracy)
 
 
 # --------------------------------------------------------------------------- fast statistics

@@ -14,7 +14,9 @@ from evalcore.stats.bootstrap import (
     bootstrap_interval,
 )
 from evalcore.stats.delong import _same_samples, compare_auc
-from evalcore.stats.results import DEFAULT_LEVEL, DEFAULT_RESAMPLES, Interval, Progress
+from evalcore.stats.results import (
+    DEFAULT_LEVEL, DEFAULT_RESAMPLES, Interval, ModelComparison, Progress, RateIntervals,
+)
 
 def compare_average_precision(
     pred_a: Predictions, pred_b: Predictions, *, n_resamples: int = DEFAULT_RESAMPLES,
@@ -43,48 +45,25 @@ def compare_models(
     pred_a: Predictions, pred_b: Predictions, *, level: float = DEFAULT_LEVEL,
     n_resamples: int = DEFAULT_RESAMPLES, random_state: int | None = 0,
     progress: Progress | None = None,
-) -> dict:
+) -> ModelComparison:
     """Two models on the same samples, per class: paired DeLong test of the ROC AUCs and the
-    paired bootstrap interval of the AP difference. JSON-ready."""
+    paired bootstrap interval of the AP difference (:class:`ModelComparison`)."""
     auc = [compare_auc(pred_a, pred_b, c, level=level) for c in range(len(pred_a.curve_names))]
     ap = compare_average_precision(pred_a, pred_b, n_resamples=n_resamples, level=level,
                                    random_state=random_state, progress=progress)
-    per_class = {}
-    for comparison, interval in zip(auc, ap):
-        per_class[comparison.name] = {
-            "roc_auc_a": comparison.auc_a,
-            "roc_auc_b": comparison.auc_b,
-            "difference": comparison.difference,
-            "p_value": comparison.p_value,
-            "difference_ci": None if comparison.low is None else [comparison.low, comparison.high],
-            "average_precision_difference": interval.estimate,
-            "average_precision_difference_ci": interval.bounds,
-            "reason": comparison.reason or interval.reason,
-        }
-    return {
-        "level": level,
-        "n_samples": pred_a.n_samples,
-        "n_resamples": n_resamples,
-        "methods": {"roc_auc": "paired DeLong test (two-sided)",
-                    "average_precision": "paired stratified percentile bootstrap"},
-        "per_class": per_class,
-    }
+    return ModelComparison(level, pred_a.n_samples, n_resamples, tuple(auc), tuple(ap))
 
 
 def rate_intervals(
     predictions: Predictions, rule: str | Decision | None = None, thresholds=0.5, *,
     level: float = DEFAULT_LEVEL, n_resamples: int = DEFAULT_RESAMPLES,
     random_state: int | np.random.Generator | None = 0, progress: Progress | None = None,
-) -> dict:
+) -> RateIntervals:
     """Bootstrap intervals of every scored class' precision, recall and F1 under a decision
-    (the operating point), on one set of resamples: {class: {"precision_ci", "recall_ci",
-    "f1_ci"}}, JSON-ready (None where undefined)."""
+    (the operating point), on one set of resamples (:class:`RateIntervals`)."""
     p = predictions
     first = 1 if p.task == "binary" else 0  # binary: the positive class only
     statistic = Combined(*(ClassRates(c, thresholds, rule) for c in range(first, len(p.class_names))))
-    intervals = bootstrap_interval(p, statistic, n_resamples=n_resamples, level=level,
-                                   random_state=random_state, progress=progress)
-    out: dict = {}
-    for interval in intervals:
-        out.setdefault(interval.name, {})[f"{interval.metric}_ci"] = interval.bounds
-    return out
+    return RateIntervals(tuple(bootstrap_interval(
+        p, statistic, n_resamples=n_resamples, level=level, random_state=random_state,
+        progress=progress)))

@@ -138,6 +138,105 @@ class AucComparison:
         return dict(self.__dict__)
 
 
+@dataclass(frozen=True, eq=False)
+class SummaryIntervals:
+    """The intervals of ``evalcore summary --ci``: per class DeLong's ROC AUC interval and the
+    bootstrap's AP interval; the micro and macro ROC AUC and the headline accuracy from the
+    same bootstrap run. :meth:`to_dict` is the JSON (None where undefined)."""
+
+    level: float
+    n_resamples: int
+    random_state: int | None
+    methods: dict[str, str]
+    roc_auc: tuple[Interval, ...]  # per class, DeLong
+    average_precision: tuple[Interval, ...]  # per class, bootstrap
+    micro: Interval
+    macro: Interval
+    accuracy: Interval
+
+    def of(self, name: str) -> tuple[Interval, Interval]:
+        """(ROC AUC, AP) intervals of the class ``name``."""
+        i = [iv.name for iv in self.roc_auc].index(name)
+        return self.roc_auc[i], self.average_precision[i]
+
+    def to_dict(self) -> dict:
+        per_class = {}
+        for auc, ap in zip(self.roc_auc, self.average_precision):
+            reasons = [r for r in (auc.reason, ap.reason) if r]
+            per_class[auc.name] = {"roc_auc_ci": auc.bounds, "average_precision_ci": ap.bounds,
+                                   "reason": "; ".join(dict.fromkeys(reasons)) or None}
+        return {
+            "level": self.level,
+            "n_resamples": self.n_resamples,
+            "random_state": self.random_state,
+            "methods": dict(self.methods),
+            "per_class": per_class,
+            "roc_auc_ci": {"micro": self.micro.bounds, "macro": self.macro.bounds},
+            "accuracy_ci": self.accuracy.bounds,
+            "reasons": {key: iv.reason for key, iv in (("micro", self.micro),
+                                                       ("macro", self.macro),
+                                                       ("accuracy", self.accuracy))
+                        if iv.reason},
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class RateIntervals:
+    """Bootstrap intervals of each scored class' precision, recall and F1 under one decision
+    (one set of resamples)."""
+
+    intervals: tuple[Interval, ...]
+
+    def bounds(self, name: str, metric: str) -> list[float] | None:
+        """[low, high] of ``metric`` (precision, recall, f1) of class ``name``, or None."""
+        for iv in self.intervals:
+            if iv.name == name and iv.metric == metric:
+                return iv.bounds
+        return None
+
+    def to_dict(self) -> dict:
+        """{class: {"precision_ci", "recall_ci", "f1_ci"}}, JSON-ready."""
+        out: dict = {}
+        for iv in self.intervals:
+            out.setdefault(iv.name, {})[f"{iv.metric}_ci"] = iv.bounds
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class ModelComparison:
+    """Two models on the same samples, per class: the paired DeLong test of the ROC AUCs and
+    the paired bootstrap interval of the AP difference."""
+
+    level: float
+    n_samples: int
+    n_resamples: int
+    roc_auc: tuple[AucComparison, ...]
+    average_precision: tuple[Interval, ...]  # of AP(A) - AP(B)
+
+    def to_dict(self) -> dict:
+        per_class = {}
+        for comparison, interval in zip(self.roc_auc, self.average_precision):
+            per_class[comparison.name] = {
+                "roc_auc_a": comparison.auc_a,
+                "roc_auc_b": comparison.auc_b,
+                "difference": comparison.difference,
+                "p_value": comparison.p_value,
+                "difference_ci": (None if comparison.low is None
+                                  else [comparison.low, comparison.high]),
+                "average_precision_difference": interval.estimate,
+                "average_precision_difference_ci": interval.bounds,
+                "reason": comparison.reason or interval.reason,
+            }
+        return {
+            "level": self.level,
+            "n_samples": self.n_samples,
+            "n_resamples": self.n_resamples,
+            "methods": {"roc_auc": "paired DeLong test (two-sided)",
+                        "average_precision": "paired stratified percentile bootstrap"},
+            "per_class": per_class,
+        }
+
+
 def _checked_level(level) -> float:
     try:
         ok = 0.0 < float(level) < 1.0

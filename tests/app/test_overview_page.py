@@ -69,7 +69,7 @@ def test_delong_intervals_bootstrap_button_and_report_download():
     from evalcore.stats import rate_intervals
 
     rates = rate_intervals(DIGITS, "argmax", np.full(10, 0.5))
-    low, high = rates["eight"]["recall_ci"]
+    low, high = rates.bounds("eight", "recall")
     assert table(at).loc["eight", "recall 95% CI"] == f"[{low:.4f}, {high:.4f}]"
     at.button(key="overview.report_build").click().run()
     labels = [b.proto.label for b in at.get("download_button")]

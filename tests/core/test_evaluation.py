@@ -105,7 +105,8 @@ def test_plots_report_intervals_and_the_notebook_view(tmp_path):
     text = (tmp_path / "r.html").read_text()
     assert size == len(text.encode()) and "cat" in text and "<html" in text.lower()
     ci = ev.intervals(n_resamples=50)
-    low, high = ci["per_class"]["dog"]["roc_auc_ci"]
+    low, high = ci.of("dog")[0].bounds
+    assert ci.to_dict()["per_class"]["dog"]["roc_auc_ci"] == [low, high]
     assert low < ev.curve("dog").roc_auc < high
     assert ev.calibration(bins=5).to_dict() == calibration(ev.predictions, bins=5).to_dict()
     html = ev._repr_html_()

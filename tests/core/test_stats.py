@@ -459,7 +459,7 @@ def test_delong_coverage():
                                   "binary_strings"])
 def test_summary_intervals(name):
     p, curves = _computed(name)
-    out = summary_intervals(p, curves, n_resamples=60)
+    out = summary_intervals(p, curves, n_resamples=60).to_dict()
     text = json.dumps(out, allow_nan=False)
     assert json.loads(text) == out
     assert list(out["per_class"]) == list(curves.names)
@@ -479,7 +479,7 @@ def test_summary_intervals(name):
     lo, hi = out["accuracy_ci"]
     assert lo <= confusion(p).accuracy <= hi
     assert out["level"] == 0.95 and out["n_resamples"] == 60 and out["random_state"] == 0
-    assert summary_intervals(p, curves, n_resamples=60) == out  # seeded by default
+    assert summary_intervals(p, curves, n_resamples=60).to_dict() == out  # seeded by default
 
 
 def test_summary_intervals_refuses_other_curves():
@@ -535,7 +535,7 @@ def test_compare_models_is_strict_json_and_refuses_other_samples():
     from evalcore.stats import compare_models
 
     a, b = _two_models()
-    out = compare_models(a, b, n_resamples=50)
+    out = compare_models(a, b, n_resamples=50).to_dict()
     json.dumps(out, allow_nan=False)
     row = out["per_class"]["0"]
     assert row["difference"] == pytest.approx(row["roc_auc_a"] - row["roc_auc_b"])
@@ -553,7 +553,7 @@ def test_rate_intervals_equal_the_slow_path_with_scikit_learn():
 
     a, _ = _two_models()
     t = [0.3, 0.5, 0.4]
-    got = rate_intervals(a, "per-class", t, n_resamples=100, random_state=9)
+    got = rate_intervals(a, "per-class", t, n_resamples=100, random_state=9).to_dict()
 
     def rates(p):
         said = predict(p, "per-class", t)
