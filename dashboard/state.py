@@ -46,6 +46,7 @@ OBJECTIVE_MESSAGE = "thr.objective_message"  # what the last objective set, or w
 SUGGESTION = "thr.suggestion"  # a decision that would meet the objective under another rule
 OPTIMISE_MESSAGE = "thr.optimise_message"  # what the optimiser did
 SPEC_MESSAGE = "thr.spec_message"  # why a loaded thresholds file was refused
+SPEC_UPLOAD = "thr.spec_upload"  # the thresholds file being loaded (its uploader)
 COSTS = "thr.costs"  # the cost matrix editor's table
 FIGURES = "thr.figures"  # this session's figures of the tuned class
 NORMALIZE = "thr.normalize"

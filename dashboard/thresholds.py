@@ -64,6 +64,11 @@ def decision() -> Decision:
     return st.session_state[state.DECISION]
 
 
+def global_threshold() -> float:
+    """The "all classes" slider's threshold."""
+    return float(st.session_state[state.GLOBAL])
+
+
 def rule() -> str:
     return decision().rule
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import state, thresholds
 from dashboard.data import Dataset
+from evalcore import figures
 from evalcore.counts import Counts
 from evalcore.counts import MISSING, fmt as format_value
 from evalcore.decisions import RULES_BY_TASK, Confusion, Decision
@@ -402,3 +403,46 @@ def binned_note(data: Dataset) -> None:
     st.caption("Binned statistics: the curves are drawn from scores pooled into bins; the "
                "one-vs-rest counts at the thresholds may miss rows scoring just above them"
                + (f" (at most: {'; '.join(parts)})." if parts else " (none at these thresholds)."))
+
+
+# --------------------------------------------------------------------------- live charts
+
+
+def live_figure(kind: str, data: Dataset, c: int, build, move):
+    """The figure of class ``c`` built once per dataset and class, then moved in place
+    (``move(fig)``: the markers and lines of the current decision), so that a slider move
+    redraws no curve."""
+    key = (kind, data.key, c)
+    store = st.session_state.setdefault(state.FIGURES, {})
+    if key not in store:
+        for old in [k for k in store if k[0] == kind]:  # one figure of each kind
+            del store[old]
+        store[key] = build()
+    else:
+        move(store[key])
+    return store[key]
+
+
+def _pick_from_chart(data: Dataset, chart_key: str, fig) -> None:
+    """on_select of a curve: set that class' threshold to the clicked point's."""
+    event = st.session_state.get(chart_key) or {}
+    points = event.get("selection", {}).get("points", [])
+    if thresholds.rule() not in ("abstain", "per-class", "priority", "multilabel", "binary"):
+        return
+    for c, t in figures.selected_thresholds(fig, points):
+        if t == t and t != float("inf"):
+            thresholds.set_class_threshold(data, c, t)
+            return
+
+
+def clickable_chart(data: Dataset, fig, key: str) -> None:
+    """A curve chart whose clicked point sets that class' threshold."""
+    st.plotly_chart(fig, key=key, on_select=lambda: _pick_from_chart(data, key, fig),
+                    selection_mode="points")
+
+
+def tuned_class(data: Dataset) -> int:
+    """The class the Thresholds page tunes (the first until one is chosen)."""
+    names = data.curves.names
+    chosen = st.session_state.get(state.CLASS)
+    return names.index(chosen) if chosen in names else 0

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import state, thresholds
+from dashboard import thresholds
 from dashboard import widgets
 from dashboard.widgets import current, global_slider
 from evalcore.decisions import accuracy_variants
@@ -18,7 +18,7 @@ st.title("Accuracy explained")
 st.subheader("Which accuracy is this?")
 if p.task != "multiclass":
     global_slider(data, "Threshold (probability scale)")
-t = float(st.session_state[state.GLOBAL])
+t = thresholds.global_threshold()
 acc = accuracy_variants(p, t)
 logits = p.conversion == "sigmoid"
 

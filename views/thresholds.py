@@ -27,40 +27,10 @@ the curve at the class' threshold.
 """
 
 
-def _live_figure(kind: str, data: Dataset, c: int, build, move):
-    """The figure of class ``c`` built once per dataset and class, then moved in place."""
-    key = (kind, data.key, c)
-    store = st.session_state.setdefault(state.FIGURES, {})
-    if key not in store:
-        for old in [k for k in store if k[0] == kind]:  # one figure of each kind
-            del store[old]
-        store[key] = build()
-    else:
-        move(store[key])
-    return store[key]
-
-
-def _pick_from_chart(chart_key: str, fig) -> None:
-    """on_select of a curve: set that class' threshold to the clicked point's."""
-    event = st.session_state.get(chart_key) or {}
-    points = event.get("selection", {}).get("points", [])
-    if thresholds.rule() not in ("abstain", "per-class", "priority", "multilabel", "binary"):
-        return
-    for c, t in figures.selected_thresholds(fig, points):
-        if t == t and t != float("inf"):
-            thresholds.set_class_threshold(data, c, t)
-            return
-
-
-def _clickable(fig, key: str) -> None:
-    st.plotly_chart(fig, key=key, on_select=lambda: _pick_from_chart(key, fig),
-                    selection_mode="points")
-
-
 def _controls(data: Dataset, rule: str) -> int:
     """The controls of the rule's parameters; the tuned class."""
     names = data.curves.names
-    c = names.index(st.session_state[state.CLASS]) if st.session_state.get(state.CLASS) in names else 0
+    c = widgets.tuned_class(data)
     if rule == "argmax":
         st.info("argmax uses no threshold: the matrix below is what the deployed model does. "
                 "Choose abstain, per-class, priority, weighted or cost to act on the scores.",
@@ -75,7 +45,7 @@ def _controls(data: Dataset, rule: str) -> int:
             c = widgets.class_selector(data)
             widgets.class_slider(data, c)
         t = thresholds.thresholds(data)
-        own = [(n, v) for n, v in zip(names, t) if v != st.session_state[state.GLOBAL]]
+        own = [(n, v) for n, v in zip(names, t) if v != thresholds.global_threshold()]
         if own:
             st.caption("Own thresholds: " + ", ".join(
                 f"{n} {thresholds.describe(data, v)}" for n, v in own))
@@ -168,7 +138,7 @@ def live(data: Dataset) -> None:
             figures.move_operating_points(fig, data.curves, one_vs_rest, decision.counts, rule,
                                           classes=[c])
 
-        _clickable(_live_figure(kind, data, c, make, move), f"thr.{kind}")
+        widgets.clickable_chart(data, widgets.live_figure(kind, data, c, make, move), f"thr.{kind}")
 
     st.subheader("Per class" if p.task != "multilabel" else "Per label")
     st.caption(f"Counts of the {rule} rule (the matrix above), not of the one-vs-rest curves.")
@@ -183,7 +153,7 @@ def live(data: Dataset) -> None:
     st.subheader(f"One-vs-rest metrics against the threshold: {data.curves.names[c]}")
     st.caption("From the class' one-vs-rest curve: what the threshold does to \"is it "
                f"{data.curves.names[c]}?\" alone, before the rule weighs the other classes.")
-    st.plotly_chart(_live_figure(
+    st.plotly_chart(widgets.live_figure(
         "metrics", data, c,
         lambda: figures.threshold_metrics_figure(data.curves, c, threshold=_finite(t[c])),
         lambda fig: figures.move_threshold_line(fig, _finite(t[c]))), key="thr.metrics")
@@ -213,7 +183,7 @@ def _export_import(data: Dataset, decision) -> None:
         )
 
         def restore() -> None:
-            upload = st.session_state.get("thr.spec_upload")
+            upload = st.session_state.get(state.SPEC_UPLOAD)
             if upload is None:
                 return
             from evalcore.deploy import parse_spec
@@ -232,7 +202,7 @@ def _export_import(data: Dataset, decision) -> None:
                                key="thr.matrix_csv")
         st.download_button("Per-class counts (CSV)", _counts_frame(decision.counts).to_csv(),
                            file_name="per_class_counts.csv", mime="text/csv", key="thr.counts_csv")
-        st.file_uploader("Load a thresholds file", type=["json"], key="thr.spec_upload",
+        st.file_uploader("Load a thresholds file", type=["json"], key=state.SPEC_UPLOAD,
                          on_change=restore)
         if st.session_state.get(state.SPEC_MESSAGE):
             st.error(st.session_state[state.SPEC_MESSAGE])
