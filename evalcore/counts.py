@@ -64,7 +64,15 @@ def as_json(value):
 
 @dataclass(frozen=True, eq=False)
 class Counts:
-    """TP, FP, FN, TN per class (arrays of one length), as counted at some decision."""
+    """TP, FP, FN, TN per class (arrays of one length), as counted at some decision; the
+    rates derived from them are NaN where undefined (0/0).
+
+    >>> import numpy as np
+    >>> c = Counts(("a", "b"), np.array([8, 0]), np.array([2, 0]), np.array([0, 1]),
+    ...            np.array([0, 9]))
+    >>> c.precision.tolist(), c.row(1)["precision"]
+    ([0.8, nan], None)
+    """
 
     names: tuple[str, ...]
     tp: np.ndarray

@@ -129,7 +129,18 @@ class MacroCurve:
 
 @dataclass(frozen=True, eq=False)
 class CurveSet:
-    """Per-class curves of one Predictions; build it with :func:`compute_curves`."""
+    """Per-class curves of one Predictions; build it with :func:`compute_curves`. A class is
+    named by name or index.
+
+    >>> import numpy as np
+    >>> cs = compute_curves(Predictions.from_arrays([0, 1, 2, 1], np.array(
+    ...     [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7], [.5, .4, .1]]), class_names=["cat", "dog", "eel"]))
+    >>> fpr, tpr, thresholds = cs.roc_curve("dog")   # as roc_curve(drop_intermediate=False)
+    >>> tpr.tolist(), thresholds.tolist()
+    ([0.0, 0.5, 1.0, 1.0, 1.0], [inf, 0.5, 0.4, 0.3, 0.2])
+    >>> cs.counts_at([0.5, 0.5, 0.5]).tp.tolist()   # one-vs-rest, two binary searches a class
+    [1, 1, 1]
+    """
 
     names: tuple[str, ...]
     class_names: tuple[str, ...]

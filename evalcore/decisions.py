@@ -434,6 +434,16 @@ class Confusion:
     TP/FP/FN/TN of each scored column (every class; the positive class for binary; each label
     for multilabel). ``accuracy`` counts abstained samples as wrong; ``covered_accuracy`` is
     the accuracy on the samples not abstained.
+
+    >>> import numpy as np
+    >>> p = Predictions.from_arrays([0, 1, 2, 1], np.array(
+    ...     [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7], [.5, .4, .1]]))
+    >>> c = confusion(p, "argmax")
+    >>> c.accuracy, c.matrix.tolist(), c.counts.recall.tolist()
+    (0.75, [[1, 0, 0], [1, 1, 0], [0, 0, 1]], [1.0, 0.5, 1.0])
+    >>> c = confusion(p, "abstain", 0.55)
+    >>> c.predicted_labels[-1], c.coverage, c.covered_accuracy
+    ('abstained', 0.5, 1.0)
     """
 
     decision: Decision
@@ -487,7 +497,12 @@ def confusion(
     *, zero_division: float | None = DEFAULT_ZERO_DIVISION,
 ) -> Confusion:
     """Count what ``rule`` (a :class:`Decision`, or a rule name with ``thresholds``) predicts
-    on ``predictions``: the K x K matrix, per-class counts, coverage and accuracy."""
+    on ``predictions``: the K x K matrix, per-class counts, coverage and accuracy.
+
+    >>> p = Predictions.from_arrays([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    >>> confusion(p, "binary", 0.35).counts.row(0)["recall"], confusion(p).accuracy
+    (1.0, 0.75)
+    """
     p = predictions
     decision = as_decision(p, rule, thresholds)
     return Tally.of(p, decision).confusion(zero_division)
@@ -496,7 +511,14 @@ def confusion(
 def predict(predictions: Predictions, rule: str | Decision | None = None,
             thresholds=DEFAULT_THRESHOLD) -> np.ndarray:
     """What the decision predicts for each row: class indices (``K`` = abstained; binary: 0
-    or 1), or a bool (N, K) matrix for multilabel. The one kernel :func:`confusion` counts."""
+    or 1), or a bool (N, K) matrix for multilabel. The one kernel :func:`confusion` counts.
+
+    >>> import numpy as np
+    >>> p = Predictions.from_arrays([0, 1, 2, 1], np.array(
+    ...     [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7], [.5, .4, .1]]))
+    >>> predict(p, "argmax").tolist(), predict(p, "abstain", 0.55).tolist()   # 3: abstained
+    ([0, 1, 2, 0], [0, 3, 2, 3])
+    """
     p = predictions
     d = as_decision(p, rule, thresholds)
     key = threshold_in_dtype(np.array(d.thresholds, dtype=np.float64), p.scores.dtype)

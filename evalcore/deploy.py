@@ -39,7 +39,19 @@ OLD_SCHEMAS = ("evalcore.thresholds/1",)
 
 @dataclass(frozen=True)
 class ThresholdSpec:
-    """A decision to deploy, with the scores it expects and what it gave where it was chosen."""
+    """A decision to deploy, with the scores it expects and what it gave where it was chosen.
+
+    >>> import numpy as np
+    >>> from evalcore.predictions import Predictions
+    >>> p = Predictions.from_arrays([0, 1, 2], np.array([[.6, .3, .1], [.2, .5, .3], [.1, .2, .7]]),
+    ...                             class_names=["cat", "dog", "eel"])
+    >>> spec = ThresholdSpec(Decision.priority(p.class_names, {"eel": 0.25}), p.task, p.score_kind,
+    ...                      p.conversion)
+    >>> apply_thresholds(np.array([[.5, .2, .3], [.1, .8, .1]]), spec).tolist()
+    ['eel', 'dog']
+    >>> parse_spec(spec.to_json().encode()).decision == spec.decision
+    True
+    """
 
     decision: Decision
     task: str
@@ -124,6 +136,21 @@ def spec_from_confusion(predictions: Predictions, decision: Confusion, data: dic
 
 
 def load_spec(path: str | Path) -> ThresholdSpec:
+    """A thresholds file (``evalcore threshold --save``, the app's download) as a
+    :class:`ThresholdSpec`; InputError in one line for a file that is not one
+    (:func:`parse_spec` reads the bytes).
+
+    >>> import tempfile
+    >>> spec = ThresholdSpec(Decision.abstain(("cat", "dog"), 0.7), "multiclass",
+    ...                      "probability", None)
+    >>> path = tempfile.mkdtemp() + "/thresholds.json"
+    >>> save_spec(spec, path)
+    >>> load_spec(path).decision == spec.decision
+    True
+    >>> load_spec(tempfile.mkdtemp() + "/none.json")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    evalcore.errors.InputError: ...: cannot read (No such file or directory)
+    """
     path = Path(path)
     try:
         return parse_spec(path.read_bytes(), str(path))
@@ -154,7 +181,13 @@ def apply_thresholds(scores, spec: ThresholdSpec, *, score_kind: str | None = No
     """A model's raw outputs (N, K), in the spec's class order -> decisions: class names
     ("abstained" where the rule abstains), or a bool (N, K) label matrix for multilabel.
     Logits are converted exactly as evalcore converted them when the thresholds were chosen
-    (``score_kind`` overrides the spec's, e.g. for columns that say they are probabilities)."""
+    (``score_kind`` overrides the spec's, e.g. for columns that say they are probabilities).
+
+    >>> spec = ThresholdSpec(Decision.abstain(("cat", "dog"), 0.7), "multiclass",
+    ...                      "probability", None)
+    >>> apply_thresholds(np.array([[0.9, 0.1], [0.6, 0.4]]), spec).tolist()
+    ['cat', 'abstained']
+    """
     scores = np.asarray(scores)
     n = scores.shape[0] if scores.ndim else 0
     k = len(spec.classes)

@@ -9,7 +9,14 @@ from typing import Iterator
 
 
 class InputError(ValueError):
-    """Bad input, explained in one line: what was given, where, and what was expected."""
+    """Bad input, explained in one line: what was given, where, and what was expected. The CLI
+    prints it as ``evalcore: error: ...`` and exits with 2; the app shows it in place.
+
+    >>> from evalcore import Predictions
+    >>> Predictions.from_arrays([0, 1], [0.2])
+    Traceback (most recent call last):
+    evalcore.errors.InputError: y_true has 2 rows but y_score has 1: they must match
+    """
 
 
 def one_line(error: BaseException) -> str:

@@ -161,7 +161,15 @@ def optimise(
     progress: Callable[[int, int], None] | None = None,
 ) -> Optimised:
     """Tune every class' threshold (per-class, priority, multilabel), weight (weighted) or
-    the one threshold (abstain, binary) of ``decision`` for ``objective``."""
+    the one threshold (abstain, binary) of ``decision`` for ``objective``.
+
+    >>> import numpy as np
+    >>> p = Predictions.from_arrays([0, 1, 2, 1], np.array(
+    ...     [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7], [.5, .4, .1]]), class_names=["cat", "dog", "eel"])
+    >>> best = optimise(p, Decision.per_class(p.class_names, 0.5), "macro-f1")
+    >>> round(best.before.objective, 4), best.after.objective, best.decision.describe()
+    (0.7778, 1.0, 'per-class (cat 0.6, dog 0.4, eel 0.5)')
+    """
     p = predictions
     d = decision.check(p)
     if d.rule not in SWEPT_RULES:

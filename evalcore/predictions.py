@@ -29,6 +29,14 @@ class Predictions:
     indicator matrix (N, K) for multilabel. ``scores`` is (N, C) on the probability scale, one
     column per one-vs-rest curve: C = K for multiclass and multilabel, C = 1 (the positive
     class, ``class_names[1]``) for binary. Logits were converted (see ``conversion``).
+
+    >>> import numpy as np
+    >>> p = Predictions.from_arrays([0, 1, 2, 1], np.array(
+    ...     [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7], [.5, .4, .1]]), class_names=["cat", "dog", "eel"])
+    >>> p.task, p.score_kind, p.n_samples, p.class_names
+    ('multiclass', 'probability', 4, ('cat', 'dog', 'eel'))
+    >>> Predictions.from_arrays([0, 1], [-2.0, 3.0]).conversion   # logits: detected, converted
+    'sigmoid'
     """
 
     y_true: np.ndarray

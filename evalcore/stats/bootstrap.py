@@ -352,7 +352,17 @@ def summary_intervals(
 ) -> SummaryIntervals:
     """The intervals of ``evalcore summary --ci`` (:class:`SummaryIntervals`): per class
     DeLong's ROC AUC and the bootstrap's AP; micro and macro ROC AUC and the headline
-    accuracy. One bootstrap run serves them all."""
+    accuracy. One bootstrap run serves them all.
+
+    >>> import numpy as np
+    >>> from evalcore import Predictions, compute_curves
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 200)
+    >>> p = Predictions.from_arrays(y, np.clip(rng.normal(0.4 + 0.2 * y, 0.2), 0, 1))
+    >>> si = summary_intervals(p, compute_curves(p), n_resamples=200)
+    >>> [round(b, 4) for b in si.accuracy.bounds], si.to_dict()["n_resamples"]
+    ([0.615, 0.7451], 200)
+    """
     _checked_level(level)
     _checked_curves(predictions, curves)
     delongs = auc_intervals(curves, level=level)

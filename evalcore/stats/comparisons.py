@@ -47,7 +47,18 @@ def compare_models(
     progress: Progress | None = None,
 ) -> ModelComparison:
     """Two models on the same samples, per class: paired DeLong test of the ROC AUCs and the
-    paired bootstrap interval of the AP difference (:class:`ModelComparison`)."""
+    paired bootstrap interval of the AP difference (:class:`ModelComparison`).
+
+    >>> import numpy as np
+    >>> from evalcore import Predictions, compute_curves
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 200)
+    >>> p = Predictions.from_arrays(y, np.clip(rng.normal(0.4 + 0.2 * y, 0.2), 0, 1))
+    >>> noisier = Predictions.from_arrays(y, np.clip(p.scores[:, 0] + rng.normal(0, 0.2, 200), 0, 1))
+    >>> auc = compare_models(p, noisier, n_resamples=200).roc_auc[0]
+    >>> round(auc.difference, 4), round(auc.p_value, 4)
+    (0.0668, 0.0158)
+    """
     auc = [compare_auc(pred_a, pred_b, c, level=level) for c in range(len(pred_a.curve_names))]
     ap = compare_average_precision(pred_a, pred_b, n_resamples=n_resamples, level=level,
                                    random_state=random_state, progress=progress)
@@ -60,7 +71,16 @@ def rate_intervals(
     random_state: int | np.random.Generator | None = 0, progress: Progress | None = None,
 ) -> RateIntervals:
     """Bootstrap intervals of every scored class' precision, recall and F1 under a decision
-    (the operating point), on one set of resamples (:class:`RateIntervals`)."""
+    (the operating point), on one set of resamples (:class:`RateIntervals`).
+
+    >>> import numpy as np
+    >>> from evalcore import Predictions, compute_curves
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 200)
+    >>> p = Predictions.from_arrays(y, np.clip(rng.normal(0.4 + 0.2 * y, 0.2), 0, 1))
+    >>> [round(b, 4) for b in rate_intervals(p, "binary", 0.5, n_resamples=200).bounds("1", "recall")]
+    [0.5854, 0.7568]
+    """
     p = predictions
     first = 1 if p.task == "binary" else 0  # binary: the positive class only
     statistic = Combined(*(ClassRates(c, thresholds, rule) for c in range(first, len(p.class_names))))

@@ -29,7 +29,17 @@ def delong(curves: CurveSet, c: int | str) -> DeLong:
 
 
 def auc_intervals(curves: CurveSet, *, level: float = DEFAULT_LEVEL) -> list[Interval]:
-    """DeLong's interval of every class' ROC AUC (method ``"delong"``)."""
+    """DeLong's interval of every class' ROC AUC (method ``"delong"``).
+
+    >>> import numpy as np
+    >>> from evalcore import Predictions, compute_curves
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 200)
+    >>> p = Predictions.from_arrays(y, np.clip(rng.normal(0.4 + 0.2 * y, 0.2), 0, 1))
+    >>> iv = auc_intervals(compute_curves(p))[0]
+    >>> round(iv.estimate, 4), [round(b, 4) for b in iv.bounds]
+    (0.7572, [0.6891, 0.8253])
+    """
     _z(level)
     return [delong(curves, c).interval(level) for c in range(len(curves.names))]
 

@@ -130,3 +130,12 @@ def test_compute_curves_takes_labels_and_scores_too():
         compute_curves(y)
     with pytest.raises(InputError, match="the scores are in the Predictions"):
         compute_curves(Predictions.from_arrays(y, s), s)
+
+
+def test_every_exported_function_and_class_has_a_runnable_example():
+    import inspect
+
+    for name in evalcore.__all__:
+        obj = getattr(evalcore, name)
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            assert ">>>" in (obj.__doc__ or ""), f"evalcore.{name} has no example"
