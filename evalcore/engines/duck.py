@@ -78,11 +78,7 @@ class DuckDataset(SqlDataset):
         if self.threads:
             config["threads"] = str(self.threads)
         self.con = duckdb.connect(config=config)
-        try:
-            self._open()
-        except BaseException:
-            self.close()
-            raise
+        self._open()
 
     # ------------------------------------------------------------------ life cycle
 
@@ -92,12 +88,6 @@ class DuckDataset(SqlDataset):
             con.close()
             self.con = None
         shutil.rmtree(self._spill, ignore_errors=True)
-
-    def __enter__(self) -> DuckDataset:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     # ------------------------------------------------------------------ the dialect
 

@@ -130,11 +130,7 @@ class SparkDataset(SqlDataset):
             self.spark = session(self.master)
         self._prefix = f"evalcore_{id(self):x}_"
         self._created: list[str] = []
-        try:
-            self._open()
-        except BaseException:
-            self.close()
-            raise
+        self._open()
 
     # ------------------------------------------------------------------ life cycle
 
@@ -145,12 +141,6 @@ class SparkDataset(SqlDataset):
                 self.spark.catalog.dropTempView(view)
             except Exception:  # the session is gone already
                 pass
-
-    def __enter__(self) -> SparkDataset:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     # ------------------------------------------------------------------ the dialect
 

@@ -163,9 +163,28 @@ class SqlDataset:
         table = self._arrow(query)
         return table.to_pylist()
 
+    # ------------------------------------------------------------------ life cycle
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     # ------------------------------------------------------------------ reading
 
     def _open(self) -> None:
+        """Read, detect and check the data; closed again when anything fails."""
+        try:
+            self._read()
+        except BaseException:
+            self.close()
+            raise
+
+    def _read(self) -> None:
         self._split = self._model = None
         raw, types = self._create_sources()
         stripped = [c.strip() for c in raw]

@@ -35,6 +35,19 @@ def write_case(case, path) -> Predictions:
     return io.load(path).select()
 
 
+def assert_equals_numpy(data, p: Predictions) -> None:
+    """An engine's dataset of the rows ``p`` holds: the same detection and every figure to
+    1e-12."""
+    from evalcore.engines import InMemory
+
+    data.select()
+    assert data.info.n_samples == p.n_samples
+    assert (data.task, data.score_kind, data.class_names) == (p.task, p.score_kind,
+                                                              p.class_names)
+    differences = close(figures(data), figures(InMemory(p)))
+    assert not differences, differences[:10]
+
+
 def figures(data) -> dict:
     """Everything the CLI prints of one dataset, from either engine."""
     decision = Decision.of(data.sample())

@@ -19,12 +19,12 @@ from evalcore import io
 from evalcore.calibration import calibration
 from evalcore.curves import compute_curves
 from evalcore.decisions import Decision, confusion
-from evalcore.engines import InMemory, choose_engine
+from evalcore.engines import choose_engine
 from evalcore.engines.duck import DuckDataset
 from evalcore.errors import InputError
 from evalcore.scorestats import bin_edges
 
-from _engines import close, figures, write_case
+from _engines import assert_equals_numpy, close, write_case
 from _inputs import BY_NAME, CASES
 
 
@@ -34,12 +34,7 @@ def test_every_case_equals_the_numpy_path(tmp_path, case, suffix):
     path = tmp_path / f"case{suffix}"
     p = write_case(case, path)
     with DuckDataset([path]) as data:
-        data.select()
-        assert data.info.n_samples == p.n_samples
-        assert (data.task, data.score_kind, data.class_names) == (p.task, p.score_kind,
-                                                                  p.class_names)
-        differences = close(figures(data), figures(InMemory(p)))
-    assert not differences, differences[:10]
+        assert_equals_numpy(data, p)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

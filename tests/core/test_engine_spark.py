@@ -25,7 +25,7 @@ from evalcore.decisions import Decision, confusion
 from evalcore.engines import InMemory
 from evalcore.errors import InputError
 
-from _engines import close, figures, write_case
+from _engines import assert_equals_numpy, close, write_case
 from _inputs import CASES
 
 HAVE = shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
@@ -63,12 +63,7 @@ def test_every_case_equals_the_numpy_path(tmp_path, dataset, case, suffix):
     path = tmp_path / f"case{suffix}"
     p = write_case(case, path)
     with dataset([path]) as data:
-        data.select()
-        assert data.info.n_samples == p.n_samples
-        assert (data.task, data.score_kind, data.class_names) == (p.task, p.score_kind,
-                                                                  p.class_names)
-        differences = close(figures(data), figures(InMemory(p)))
-    assert not differences, differences[:10]
+        assert_equals_numpy(data, p)
 
 
 def _multiclass(n=3000, seed=7, levels=None):
