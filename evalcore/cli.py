@@ -391,6 +391,9 @@ def _confusion(args) -> tuple[dict, str]:
             f"{name:<20} {row['tp']:>7} {row['fp']:>7} {row['fn']:>7} {fmt(row['precision']):>9} "
             f"{fmt(row['recall']):>7} {fmt(row['f1']):>7}"
         )
+    for avg, rates in (result.counts.averages().items() if len(result.counts.names) > 1 else ()):
+        lines.append(f"{avg:<20} {'':>7} {'':>7} {'':>7} "
+                     + " ".join(f"{fmt(v):>{w}}" for v, w in zip(rates, (9, 7, 7))))
     lines.append(f"coverage: {fmt(result.coverage)}  accuracy: {fmt(result.accuracy)}")
     if result.multilabel is not None:
         m = result.multilabel.to_dict()

@@ -485,6 +485,9 @@ class Confusion:
             "accuracy": self.accuracy,
             "covered_accuracy": self.covered_accuracy,
         }
+        if len(self.counts.names) > 1:  # micro, macro, weighted precision / recall / F1
+            out["averages"] = {avg: dict(zip(("precision", "recall", "f1"), map(as_json, v)))
+                               for avg, v in self.counts.averages().items()}
         if self.matrix is not None:
             out["matrix"] = self.matrix.tolist()
         if self.multilabel is not None:

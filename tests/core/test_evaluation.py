@@ -139,3 +139,25 @@ def test_every_exported_function_and_class_has_a_runnable_example():
         obj = getattr(evalcore, name)
         if inspect.isfunction(obj) or inspect.isclass(obj):
             assert ">>>" in (obj.__doc__ or ""), f"evalcore.{name} has no example"
+
+
+def test_the_decisions_averages_are_in_its_json_and_the_cli(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    y, s = _multiclass(seed=6)
+    predicted = s.argmax(axis=1)
+    out = evaluate(y, s).confusion("argmax").to_dict()["averages"]
+    for avg in ("micro", "macro", "weighted"):
+        assert out[avg]["f1"] == pytest.approx(f1_score(y, predicted, average=avg), abs=1e-12)
+    frame = pd.DataFrame({"label": y, **{f"prob_{j}": s[:, j] for j in range(3)}})
+    frame.to_csv(tmp_path / "p.csv", index=False)
+    run = subprocess.run([sys.executable, "-m", "evalcore.cli", "confusion", str(tmp_path / "p.csv"),
+                          "--json"], capture_output=True, text=True, timeout=120)
+    assert json.loads(run.stdout)["averages"] == out
+    text = subprocess.run([sys.executable, "-m", "evalcore.cli", "confusion",
+                           str(tmp_path / "p.csv")], capture_output=True, text=True,
+                          timeout=120).stdout
+    macro = next(line for line in text.splitlines() if line.startswith("macro"))
+    assert f"{out['macro']['recall']:.4f}" in macro
