@@ -8,7 +8,11 @@ import numpy as np
 
 
 def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den as float64, NaN where den == 0 (an undefined metric, never a crash)."""
+    """num / den as float64, NaN where den == 0 (an undefined metric, never a crash).
+
+    >>> ratio([1, 2], [2, 0])
+    array([0.5, nan])
+    """
     num = np.asarray(num, dtype=np.float64)
     den = np.asarray(den, dtype=np.float64)
     out = np.full(np.broadcast(num, den).shape, np.nan)
@@ -17,7 +21,11 @@ def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def f_beta(tp, fp, fn, beta: float = 1.0) -> np.ndarray:
-    """F-beta = (1 + b^2) TP / ((1 + b^2) TP + b^2 FN + FP); NaN when TP + FP + FN == 0."""
+    """F-beta = (1 + b^2) TP / ((1 + b^2) TP + b^2 FN + FP); NaN when TP + FP + FN == 0.
+
+    >>> f_beta([3], [1], [2]).round(4), f_beta([3], [1], [2], beta=2).round(4)
+    (array([0.6667]), array([0.625]))
+    """
     b2 = beta * beta
     tp = np.asarray(tp, dtype=np.float64)
     return ratio((1 + b2) * tp, (1 + b2) * tp + b2 * np.asarray(fn) + np.asarray(fp))
@@ -57,7 +65,12 @@ def fmt_interval(bounds, digits: int = 4, *, signed: bool = False) -> str:
 
 
 def as_json(value):
-    """A float, or None where it is undefined (NaN) or infinite: JSON holds neither."""
+    """A float, or None where it is undefined (NaN) or infinite: JSON holds neither.
+
+    >>> import numpy as np
+    >>> as_json(np.float32(0.5)), as_json(float("nan")), as_json(float("inf"))
+    (0.5, None, None)
+    """
     value = float(value)
     return value if np.isfinite(value) else None
 

@@ -240,7 +240,11 @@ def _distinct(values: np.ndarray | None) -> tuple[str, ...]:
 
 def ordered_groups(seen: Sequence[str]) -> tuple[str, ...]:
     """Split or model names (given in order of appearance): known split names first, in
-    their natural order."""
+    their natural order.
+
+    >>> ordered_groups(["test", "train", "holdout", "validation"])
+    ('train', 'validation', 'test', 'holdout')
+    """
     rank = {name: i for i, name in enumerate(SPLIT_ORDER)}
     return tuple(sorted(seen, key=lambda v: rank.get(v.lower(), len(rank))))
 
@@ -407,7 +411,15 @@ def score_kind_of(
 ) -> tuple[ScoreKind, Literal["softmax", "sigmoid"] | None, tuple[str, ...]]:
     """(score kind, conversion, notes) from what is true of all the scores: all in [0, 1],
     every row sums to 1 (within ROW_SUM_TOLERANCE), some above SIGMOID_SATURATION (as an
-    engine aggregates them over data it does not hold), or as ``claimed``."""
+    engine aggregates them over data it does not hold), or as ``claimed``.
+
+    >>> score_kind_of(in_unit=True, sums_to_one=True, saturated=False, task="multiclass",
+    ...               n_columns=3, claimed=None)
+    ('probability', None, ('softmax probabilities: rows sum to 1',))
+    >>> score_kind_of(in_unit=False, sums_to_one=False, saturated=False, task="multilabel",
+    ...               n_columns=3, claimed=None)[:2]
+    ('logit', 'sigmoid')
+    """
     softmax_task = task == "multiclass" or (task == "binary" and n_columns == 2)
     if claimed == "probability":
         return "probability", None, ("probabilities (as given)",)
@@ -448,7 +460,13 @@ def _sigmoid(logits: np.ndarray) -> np.ndarray:
 
 def threshold_in_dtype(thresholds: np.ndarray | float, dtype: np.dtype) -> np.ndarray:
     """The smallest value of ``dtype`` >= each threshold, so that comparing scores of that
-    dtype with it keeps the exact rule ``score >= threshold`` (no upcast of the scores)."""
+    dtype with it keeps the exact rule ``score >= threshold`` (no upcast of the scores).
+
+    >>> import numpy as np
+    >>> t = threshold_in_dtype(0.7, np.float32)   # float32(0.7) is just below 0.7
+    >>> t.dtype, bool(t >= 0.7), bool(np.float32(0.7) >= t)
+    (dtype('float32'), True, False)
+    """
     t = np.asarray(thresholds, dtype=np.float64)
     cast = t.astype(dtype)
     below = cast.astype(np.float64) < t
@@ -458,7 +476,11 @@ def threshold_in_dtype(thresholds: np.ndarray | float, dtype: np.dtype) -> np.nd
 
 
 def logit(p: float) -> float:
-    """The logit whose sigmoid is ``p`` (to show logit thresholds beside probabilities)."""
+    """The logit whose sigmoid is ``p`` (to show logit thresholds beside probabilities).
+
+    >>> logit(0.5), round(logit(0.9), 4), logit(1.0)
+    (0.0, 2.1972, inf)
+    """
     if p <= 0:
         return float("-inf")
     if p >= 1:

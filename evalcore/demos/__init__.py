@@ -30,14 +30,23 @@ DESCRIPTIONS = {
 
 
 def demo_path(name: str) -> Path:
-    """The prediction file of a demo (not for ``keras``, which is a model and its data)."""
+    """The prediction file of a demo (not for ``keras``, which is a model and its data).
+
+    >>> demo_path("binary").name
+    'breast_cancer.csv'
+    """
     if name not in FILES:
         raise InputError(f"no demo {name!r}; demos are {', '.join(NAMES)}")
     return HERE / FILES[name]
 
 
 def load_demo(name: str, mapping: Mapping = Mapping()) -> Loaded:
-    """A demo read as a user's file would be."""
+    """A demo read as a user's file would be.
+
+    >>> loaded = load_demo("binary")
+    >>> loaded.layout.file, loaded.predictions.n_samples, loaded.predictions.class_names
+    ('demo binary (breast_cancer.csv)', 569, ('benign', 'malignant'))
+    """
     if name == "keras":
         from evalcore import models  # imports TensorFlow: only when asked for
 

@@ -22,7 +22,13 @@ ENGINES = ("auto", "numpy", "duckdb", "spark")
 def choose_engine(engine: str, paths: Sequence[str], max_bytes: int | None = None) -> str:
     """The engine ``engine`` names on ``paths`` (``auto``: numpy for one file that
     the in-memory reader takes (within its size limit), duckdb for Parquet globs,
-    directories, several Parquet files, and Parquet or CSV files over the limit)."""
+    directories, several Parquet files, and Parquet or CSV files over the limit).
+
+    >>> choose_engine("auto", ["data/*.parquet"]), choose_engine("auto", ["a.npy", "b.npy"])
+    ('duckdb', 'numpy')
+    >>> choose_engine("spark", ["data/*.parquet"])
+    'spark'
+    """
     from evalcore.io import TABLE_FORMATS, max_bytes_default
 
     if engine not in ENGINES:
@@ -43,7 +49,14 @@ def choose_engine(engine: str, paths: Sequence[str], max_bytes: int | None = Non
 
 class InMemory:
     """The numpy engine: the rows in memory, as :class:`~evalcore.predictions.Predictions`.
-    The same methods as :class:`~evalcore.engines.duck.DuckDataset`."""
+    The same methods as :class:`~evalcore.engines.duck.DuckDataset`.
+
+    >>> from evalcore import Predictions
+    >>> p = Predictions.from_arrays([0, 1, 1, 0], [0.2, 0.9, 0.6, 0.7])
+    >>> with InMemory(p) as data:
+    ...     data.engine, data.curves().roc_auc.macro
+    ('numpy', 0.75)
+    """
 
     engine = "numpy"
 
