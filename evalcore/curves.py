@@ -51,7 +51,14 @@ MACRO_GRID_POINTS = 1001
 
 @dataclass(frozen=True)
 class ClassSummary:
-    """Ranking metrics of one one-vs-rest curve; None with a reason where undefined."""
+    """Ranking metrics of one one-vs-rest curve; None with a reason where undefined.
+
+    >>> s = compute_curves([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]).classes[0]
+    >>> s.name, s.support, s.n_negatives, s.roc_auc, round(s.average_precision, 4)
+    ('1', 2, 2, 0.75, 0.8333)
+    >>> sorted(s.to_dict())
+    ['average_precision', 'prevalence', 'reason', 'roc_auc', 'support']
+    """
 
     name: str
     support: int
@@ -81,7 +88,14 @@ class ClassSummary:
 
 @dataclass(frozen=True)
 class Averages:
-    """Averages of a metric over classes (None where no class defines it)."""
+    """Averages of a metric over classes (None where no class defines it).
+
+    >>> import numpy as np
+    >>> cs = compute_curves(Predictions.from_arrays([0, 1, 2, 1, 0], np.array(
+    ...     [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7], [.5, .4, .1], [.3, .4, .3]])))
+    >>> {k: round(v, 4) for k, v in cs.roc_auc.to_dict(ovo=True).items()}
+    {'micro': 0.89, 'macro': 0.9167, 'weighted': 0.9, 'ovo_macro': 0.9375}
+    """
 
     micro: float | None
     macro: float | None
@@ -97,7 +111,12 @@ class Averages:
 
 @dataclass(frozen=True, eq=False)
 class PlotCurve:
-    """A curve at selected real thresholds (descending), with exact counts at each."""
+    """A curve at selected real thresholds (descending), with exact counts at each.
+
+    >>> pc = compute_curves([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]).plot[0]
+    >>> pc.thresholds.tolist(), pc.tpr.tolist(), pc.fpr.tolist()
+    ([inf, 0.8, 0.4, 0.35, 0.1], [0.0, 0.5, 0.5, 1.0, 1.0], [0.0, 0.0, 0.5, 0.5, 1.0])
+    """
 
     thresholds: np.ndarray
     tp: np.ndarray
@@ -120,7 +139,15 @@ class PlotCurve:
 
 @dataclass(frozen=True, eq=False)
 class MacroCurve:
-    """An averaged ROC curve (FPR grid, mean TPR) and the area under it."""
+    """An averaged ROC curve (FPR grid, mean TPR) and the area under it.
+
+    >>> import numpy as np
+    >>> cs = compute_curves(Predictions.from_arrays([0, 1, 2, 1, 0], np.array(
+    ...     [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7], [.5, .4, .1], [.3, .4, .3]])))
+    >>> m = cs.macro_roc_interpolated
+    >>> m.fpr.round(3).tolist(), m.tpr.round(3).tolist(), round(m.area, 4)
+    ([0.0, 0.333, 1.0], [0.667, 1.0, 1.0], 0.9444)
+    """
 
     fpr: np.ndarray
     tpr: np.ndarray
@@ -311,7 +338,14 @@ def from_stats(
     :class:`~evalcore.scorestats.StreamResult`, whose AUC and AP are exact even where its
     statistics were binned; with ``label_sizes`` (multiclass: the samples of each class) its
     Hand & Till pairs give ``ovo_macro``. ``micro``: the pooled statistics of every curve,
-    when counted apart (else merged here)."""
+    when counted apart (else merged here).
+
+    >>> st = CurveStats.from_counts([0.1, 0.35, 0.4, 0.8], [0, 1, 0, 1], [1, 0, 1, 0])  # a GROUP BY
+    >>> cs = from_stats([st], class_names=("neg", "pos"), task="binary",
+    ...                 score_kind="probability", n_samples=4)
+    >>> cs.roc_auc.macro, cs.classes[0].name, round(cs.classes[0].average_precision, 4)
+    (0.75, 'pos', 0.8333)
+    """
     names = class_names[1:] if task == "binary" else class_names
     summaries = tuple(_summary(name, st) for name, st in zip(names, stats))
     if label_sizes is not None and all(isinstance(r, StreamResult) and r.u2_by_label is not None

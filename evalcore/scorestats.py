@@ -44,7 +44,15 @@ class CurveStats:
     the positives and negatives scoring ``values[i]`` or more (so the counts at a threshold
     are one binary search away). ``exact`` False: scores were pooled into bins (``values`` are
     the bins' lower edges) and :meth:`auc_bound` / :meth:`ap_bounds` say how far the figures
-    can be from the exact ones."""
+    can be from the exact ones.
+
+    >>> st = CurveStats.from_counts([0.8, 0.1, 0.35, 0.4], [1, 0, 1, 0], [0, 1, 0, 1])
+    >>> st.values.tolist(), st.tp.tolist(), st.fp.tolist(), st.auc(), st.exact
+    ([0.1, 0.35, 0.4, 0.8], [2, 2, 1, 1], [2, 1, 1, 0], 0.75, True)
+    >>> b = st.binned(bin_edges(0.0, 1.0, 2))   # two bins: the figures carry a bound
+    >>> b.exact, b.values.tolist(), b.auc(), b.auc_bound()
+    (False, [0.0, 0.5], 0.75, 0.25)
+    """
 
     values: np.ndarray
     tp: np.ndarray
@@ -307,7 +315,13 @@ def _digamma(x: np.ndarray) -> np.ndarray:
 
 def bin_edges(low: float, high: float, bins: int = DEFAULT_BUDGET) -> np.ndarray:
     """``bins`` equal-width bins over [low, high], shared by every curve (so that binned
-    statistics of different curves and parts merge): ``bins + 1`` edges."""
+    statistics of different curves and parts merge): ``bins + 1`` edges.
+
+    >>> bin_edges(0.0, 1.0, 4).tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    >>> bin_edges(0.5, 0.5, 2).tolist()   # all scores equal: the range widens to 1
+    [0.5, 1.0, 1.5]
+    """
     if not math.isfinite(low) or not math.isfinite(high):
         raise ValueError("scores must be finite")
     if high <= low:
@@ -318,7 +332,15 @@ def bin_edges(low: float, high: float, bins: int = DEFAULT_BUDGET) -> np.ndarray
 @dataclass(frozen=True)
 class StreamResult:
     """What :class:`SortedStream` gathered: the curve's statistics (exact, or binned when it had
-    more distinct scores than the budget) and its exact figures whatever the number of rows."""
+    more distinct scores than the budget) and its exact figures whatever the number of rows.
+
+    >>> import numpy as np
+    >>> s = SortedStream(n_pos=2, n=4)
+    >>> s.add(np.array([0.1, 0.35, 0.4, 0.8]), np.array([False, True, False, True]))
+    >>> r = s.result()
+    >>> r.u2, round(r.ap, 4), r.stats.exact, r.stats.auc()
+    (6, 0.8333, True, 0.75)
+    """
 
     stats: CurveStats
     u2: int  # 2 U: exact
