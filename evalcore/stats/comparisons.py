@@ -24,7 +24,16 @@ def compare_average_precision(
     progress: Progress | None = None,
 ) -> list[Interval]:
     """Paired bootstrap interval of AP(A) - AP(B) for every class: both models are evaluated
-    on the same resamples (drawn from the shared labels with the same seed)."""
+    on the same resamples (drawn from the shared labels with the same seed).
+
+    >>> from evalcore import Predictions
+    >>> y = [0, 1, 0, 1, 1, 0, 1, 0]
+    >>> a = Predictions.from_arrays(y, [.1, .8, .4, .35, .9, .2, .7, .3])
+    >>> b = Predictions.from_arrays(y, [.5, .6, .4, .3, .7, .2, .4, .6])
+    >>> iv = compare_average_precision(a, b, n_resamples=200)[0]
+    >>> iv.metric, round(iv.estimate, 4), [round(v, 4) for v in iv.bounds]
+    ('average_precision_difference', 0.2655, [0.0, 0.4896])
+    """
     _same_samples(pred_a, pred_b)
     seed = 0 if random_state is None else random_state
     half = None if progress is None else (lambda done, total: progress(done, 2 * total))

@@ -22,7 +22,14 @@ from evalcore.stats.results import AucComparison, DeLong, DEFAULT_LEVEL, Interva
 
 def delong(curves: CurveSet, c: int | str) -> DeLong:
     """DeLong's variance of the ROC AUC of curve ``c`` (an index or a class name), from the
-    curve set's statistics: O(distinct scores), no sort."""
+    curve set's statistics: O(distinct scores), no sort.
+
+    >>> from evalcore import compute_curves
+    >>> curves = compute_curves([0, 1, 0, 1, 1, 0, 1, 0], [.1, .8, .4, .35, .9, .2, .7, .3])
+    >>> d = delong(curves, "1")
+    >>> round(d.auc, 4), round(d.standard_error, 4), d.n_positives, d.n_negatives
+    (0.9375, 0.0884, 4, 4)
+    """
     c = class_index(curves.names, c)
     summary = curves.classes[c]
     return delong_from_stats(summary.name, curves.stats[c], summary.reason)
@@ -54,6 +61,14 @@ def compare_auc(
     structural components paired by sample: that is why this takes Predictions (a CurveSet's
     sorted arrays no longer say which score was which sample). Cost per model: one argsort of
     the class' positives and one of its negatives (O(N log N) together), then O(N).
+
+    >>> from evalcore import Predictions
+    >>> y = [0, 1, 0, 1, 1, 0, 1, 0]
+    >>> a = Predictions.from_arrays(y, [.1, .8, .4, .35, .9, .2, .7, .3])
+    >>> b = Predictions.from_arrays(y, [.5, .6, .4, .3, .7, .2, .4, .6])
+    >>> cmp = compare_auc(a, b, "1")
+    >>> round(cmp.auc_a, 4), round(cmp.auc_b, 4), round(cmp.difference, 4), round(cmp.p_value, 4)
+    (0.9375, 0.625, 0.3125, 0.1375)
     """
     z_level = _z(level)
     _same_samples(pred_a, pred_b)
@@ -97,7 +112,14 @@ def compare_auc(
 
 def delong_from_stats(name: str, st: CurveStats, reason: str | None = None) -> DeLong:
     """DeLong from one curve's statistics (exact or binned): each distinct score's
-    structural components, weighted by how many positives and negatives hold it."""
+    structural components, weighted by how many positives and negatives hold it.
+
+    >>> from evalcore import compute_curves
+    >>> curves = compute_curves([0, 1, 0, 1, 1, 0, 1, 0], [.1, .8, .4, .35, .9, .2, .7, .3])
+    >>> d = delong_from_stats("1", curves.stats[0])
+    >>> d.name, round(d.auc, 4), round(d.variance, 5), d.v10.round(3).tolist()
+    ('1', 0.9375, 0.00781, [0.75, 1.0, 1.0, 1.0])
+    """
     m, n = st.n_pos, st.n_neg
     if not m or not n:
         return DeLong(name, None, None, m, n, None, reason or _undefined_reason(name, m, n))

@@ -26,7 +26,18 @@ Progress = Callable[[int, int], None]
 class Interval:
     """A confidence interval of one figure; ``low`` and ``high`` are None where undefined
     (``reason`` says why). ``n_resamples`` (bootstrap) counts the resamples where the figure
-    was defined."""
+    was defined.
+
+    >>> from evalcore import Predictions
+    >>> from evalcore.stats import bootstrap_interval
+    >>> from evalcore.stats.bootstrap import Accuracy
+    >>> p = Predictions.from_arrays([0, 1, 0, 1, 1, 0], [.1, .8, .4, .35, .9, .2])
+    >>> iv = bootstrap_interval(p, Accuracy(), n_resamples=200, random_state=0)
+    >>> iv.metric, iv.method, iv.level, [round(b, 4) for b in iv.bounds]
+    ('accuracy', 'bootstrap', 0.95, [0.5, 1.0])
+    >>> sorted(iv.to_dict())
+    ['estimate', 'high', 'level', 'low', 'method', 'metric', 'n_resamples', 'name', 'reason']
+    """
 
     metric: str
     name: str
@@ -65,6 +76,18 @@ class DeLong:
     ascending score order (expanded from one component per distinct score on first use).
     ``variance`` is None when a class has fewer than two positives or negatives; ``auc`` is
     None when it has none.
+
+    >>> from evalcore import compute_curves
+    >>> from evalcore.stats import delong
+    >>> curves = compute_curves([0, 1, 0, 1, 1, 0, 1, 0], [.1, .8, .4, .35, .9, .2, .7, .3])
+    >>> d = delong(curves, 0)
+    >>> round(d.auc, 4), d.v10.size, d.v01.size
+    (0.9375, 4, 4)
+    >>> iv = d.interval(0.95)
+    >>> iv.method, [round(b, 4) for b in iv.bounds]
+    ('delong', [0.7643, 1.0])
+    >>> list(d.to_dict())
+    ['auc', 'variance', 'standard_error', 'n_positives', 'n_negatives', 'reason']
     """
 
     name: str
@@ -118,6 +141,17 @@ class AucComparison:
 
     ``difference`` = ``auc_a`` - ``auc_b``; ``p_value`` is two-sided; ``low``/``high`` bound the
     difference at ``level`` (normal approximation, clipped to [-1, 1]).
+
+    >>> from evalcore import Predictions
+    >>> from evalcore.stats import compare_auc
+    >>> y = [0, 1, 0, 1, 1, 0, 1, 0]
+    >>> a = Predictions.from_arrays(y, [.1, .8, .4, .35, .9, .2, .7, .3])
+    >>> b = Predictions.from_arrays(y, [.5, .6, .4, .3, .7, .2, .4, .6])
+    >>> cmp = compare_auc(a, b, "1")
+    >>> cmp.name, round(cmp.difference, 4), [round(v, 4) for v in (cmp.low, cmp.high)]
+    ('1', 0.3125, [-0.0999, 0.7249])
+    >>> list(cmp.to_dict())[:5]
+    ['name', 'auc_a', 'auc_b', 'difference', 'standard_error']
     """
 
     name: str
@@ -142,7 +176,18 @@ class AucComparison:
 class SummaryIntervals:
     """The intervals of ``evalcore summary --ci``: per class DeLong's ROC AUC interval and the
     bootstrap's AP interval; the micro and macro ROC AUC and the headline accuracy from the
-    same bootstrap run. :meth:`to_dict` is the JSON (None where undefined)."""
+    same bootstrap run. :meth:`to_dict` is the JSON (None where undefined).
+
+    >>> from evalcore import Predictions, compute_curves
+    >>> from evalcore.stats import summary_intervals
+    >>> p = Predictions.from_arrays([0, 1, 0, 1, 1, 0, 1, 0], [.1, .8, .4, .35, .9, .2, .7, .3])
+    >>> si = summary_intervals(p, compute_curves(p), n_resamples=200)
+    >>> auc, ap = si.of("1")
+    >>> auc.method, ap.method, [round(b, 4) for b in ap.bounds]
+    ('delong', 'bootstrap', [0.7857, 1.0])
+    >>> si.to_dict()["per_class"]["1"]["roc_auc_ci"] == auc.bounds
+    True
+    """
 
     level: float
     n_resamples: int
@@ -183,7 +228,17 @@ class SummaryIntervals:
 @dataclass(frozen=True, eq=False)
 class RateIntervals:
     """Bootstrap intervals of each scored class' precision, recall and F1 under one decision
-    (one set of resamples)."""
+    (one set of resamples).
+
+    >>> from evalcore import Predictions
+    >>> from evalcore.stats import rate_intervals
+    >>> p = Predictions.from_arrays([0, 1, 0, 1, 1, 0, 1, 0], [.1, .8, .4, .35, .9, .2, .7, .3])
+    >>> ri = rate_intervals(p, "binary", 0.5, n_resamples=200)
+    >>> [round(b, 4) for b in ri.bounds("1", "recall")]
+    [0.25, 1.0]
+    >>> list(ri.to_dict()["1"])
+    ['precision_ci', 'recall_ci', 'f1_ci']
+    """
 
     intervals: tuple[Interval, ...]
 
@@ -205,7 +260,20 @@ class RateIntervals:
 @dataclass(frozen=True, eq=False)
 class ModelComparison:
     """Two models on the same samples, per class: the paired DeLong test of the ROC AUCs and
-    the paired bootstrap interval of the AP difference."""
+    the paired bootstrap interval of the AP difference.
+
+    >>> from evalcore import Predictions
+    >>> from evalcore.stats import compare_models
+    >>> y = [0, 1, 0, 1, 1, 0, 1, 0]
+    >>> a = Predictions.from_arrays(y, [.1, .8, .4, .35, .9, .2, .7, .3])
+    >>> b = Predictions.from_arrays(y, [.5, .6, .4, .3, .7, .2, .4, .6])
+    >>> mc = compare_models(a, b, n_resamples=200)
+    >>> mc.n_samples, len(mc.roc_auc), round(mc.roc_auc[0].difference, 4)
+    (8, 1, 0.3125)
+    >>> out = mc.to_dict()["per_class"]["1"]
+    >>> round(out["roc_auc_a"], 4), round(out["average_precision_difference"], 4)
+    (0.9375, 0.2655)
+    """
 
     level: float
     n_samples: int
