@@ -26,17 +26,17 @@ def panel(data: Dataset) -> None:
     d = thresholds.decision()
     cols = st.columns([2, 2, 2])
     objective = cols[0].selectbox("Optimise for", list(OBJECTIVES), format_func=OBJECTIVES.get,
-                                  key="thr.opt.objective")
+                                  key=state.THR_OPT_OBJECTIVE)
     costs = None
     if objective == "cost":
-        missed = cols[1].selectbox("A missed", p.class_names, key="thr.opt.cost_class")
-        price = cols[2].number_input("costs", 0.0, value=5.0, key="thr.opt.cost_x")
+        missed = cols[1].selectbox("A missed", p.class_names, key=state.THR_OPT_COST_CLASS)
+        price = cols[2].number_input("costs", 0.0, value=5.0, key=state.THR_OPT_COST_X)
         k = len(p.class_names)
         costs = 1 - np.eye(k)
         costs[p.class_names.index(missed), :] = price
         costs[p.class_names.index(missed), p.class_names.index(missed)] = 0.0
         if d.abstains:
-            abstain = st.number_input("Abstaining costs", 0.0, value=0.5, key="thr.opt.cost_abstain")
+            abstain = st.number_input("Abstaining costs", 0.0, value=0.5, key=state.THR_OPT_COST_ABSTAIN)
             costs = np.column_stack([costs, np.full(k, abstain)])
     splits = data.loaded.predictions.splits
     default = next((s for s in TUNE_SPLITS if s in splits), data.split)
@@ -44,7 +44,7 @@ def panel(data: Dataset) -> None:
     if len(splits) > 1:
         tune_split = cols[-1 if objective != "cost" else 0].selectbox(
             "Tune on split", splits, index=splits.index(default) if default in splits else 0,
-            key="thr.opt.split",
+            key=state.THR_OPT_SPLIT,
             help="Choose the thresholds on one split and read them on another (the one shown).")
     st.caption("Constraints (optional): a class' recall or precision at least, or FPR at most.")
     blank = pd.DataFrame({"metric": pd.Series([], dtype=str), "class": pd.Series([], dtype=str),
@@ -61,12 +61,12 @@ def panel(data: Dataset) -> None:
     coverage = 0.0
     if d.abstains:
         coverage = st.number_input("Coverage at least (0: no constraint)", 0.0, 1.0, value=0.0,
-                                   step=0.01, key="thr.opt.coverage")
+                                   step=0.01, key=state.THR_OPT_COVERAGE)
     constraints = [
         f"{row.metric}({row['class']}){'<=' if row.metric == 'fpr' else '>='}{row.bound}"
         for _, row in table.dropna().iterrows()
     ] + ([f"coverage>={coverage}"] if coverage > 0 else [])
-    if st.button("Optimise every class", key="thr.opt.run", type="primary"):
+    if st.button("Optimise every class", key=state.THR_OPT_RUN, type="primary"):
         _run(data, objective, costs, constraints, tune_split)
         st.rerun()
     message = st.session_state.get(state.OPTIMISE_MESSAGE)

@@ -125,10 +125,10 @@ def cost_editor(data: Dataset) -> None:
     names = list(data.predictions.class_names)
     k = len(names)
     cols = st.columns([2, 2, 1, 2])
-    target = cols[0].selectbox("A missed class", names, key="thr.cost_class")
-    price = cols[1].number_input("costs", min_value=0.0, value=5.0, step=1.0, key="thr.cost_x")
+    target = cols[0].selectbox("A missed class", names, key=state.THR_COST_CLASS)
+    price = cols[1].number_input("costs", min_value=0.0, value=5.0, step=1.0, key=state.THR_COST_X)
     abstain = cols[3].number_input("Abstaining costs (0: no abstain column)", min_value=0.0,
-                                   value=0.0, step=0.1, key="thr.cost_abstain")
+                                   value=0.0, step=0.1, key=state.THR_COST_ABSTAIN)
 
     def preset(kind: str) -> None:
         m = 1 - np.eye(k)
@@ -139,8 +139,8 @@ def cost_editor(data: Dataset) -> None:
             m = np.column_stack([m, np.full(k, abstain)])
         thresholds.set_decision(Decision.cost(names, m))
 
-    cols[2].button("Apply", key="thr.cost_missed", on_click=preset, args=("missed",))
-    st.button("0-1 loss (the argmax)", key="thr.cost_zero_one", on_click=preset, args=("zero-one",))
+    cols[2].button("Apply", key=state.THR_COST_MISSED, on_click=preset, args=("missed",))
+    st.button("0-1 loss (the argmax)", key=state.THR_COST_ZERO_ONE, on_click=preset, args=("zero-one",))
     columns = names + (["abstained"] if d.abstains else [])
     frame = pd.DataFrame(np.array(d.costs), index=names, columns=columns)
     frame.index.name = "true \\ predicted"
@@ -164,7 +164,7 @@ def objective_controls(data: Dataset, c: int) -> None:
     name = data.curves.names[c]
     cols = st.columns([3, 2, 2])
     kind = cols[0].selectbox("Objective", list(OBJECTIVES), format_func=OBJECTIVES.get,
-                             key="thr.objective")
+                             key=state.THR_OBJECTIVE)
     text = kind
     if kind in ("recall", "precision", "fpr"):
         target = cols[1].number_input(
@@ -173,8 +173,8 @@ def objective_controls(data: Dataset, c: int) -> None:
         )
         text = f"{kind}{'<=' if kind == 'fpr' else '>='}{target:g}"
     elif kind == "cost":
-        c_fp = cols[1].number_input("C_FP", 0.0, value=1.0, key="thr.cost_fp")
-        c_fn = cols[2].number_input("C_FN", 0.0, value=5.0, key="thr.cost_fn")
+        c_fp = cols[1].number_input("C_FP", 0.0, value=1.0, key=state.THR_COST_FP)
+        c_fn = cols[2].number_input("C_FN", 0.0, value=5.0, key=state.THR_COST_FN)
         text = f"cost:{c_fp:g},{c_fn:g}"
 
     def apply() -> None:
@@ -197,14 +197,14 @@ def objective_controls(data: Dataset, c: int) -> None:
         st.session_state[state.OBJECTIVE_MESSAGE] = _answer(data, point, text)
 
     st.button(f"Set the {'weight' if thresholds.rule() == 'weighted' else 'threshold'} of "
-              f"{name}", on_click=apply, key="thr.objective_apply")
+              f"{name}", on_click=apply, key=state.THR_OBJECTIVE_APPLY)
     message = st.session_state.get(state.OBJECTIVE_MESSAGE)
     if message:
         st.caption(message)
     suggestion = st.session_state.get(state.SUGGESTION)
     if suggestion:
         st.button(f"Use the priority rule instead: {suggestion[0].describe()}",
-                  key="thr.use_suggestion", on_click=_use_suggestion, args=(suggestion,))
+                  key=state.THR_USE_SUGGESTION, on_click=_use_suggestion, args=(suggestion,))
 
 
 def _use_suggestion(suggestion) -> None:

@@ -15,8 +15,8 @@ st.title("Calibration")
 st.caption(AUC_NOTE)
 
 cols = st.columns([2, 2, 3])
-bins = cols[0].slider("Bins", 2, 50, 10, key="cal.bins")
-strategy = cols[1].radio("Bins of", STRATEGIES, key="cal.strategy", horizontal=True,
+bins = cols[0].slider("Bins", 2, 50, 10, key=state.CAL_BINS)
+strategy = cols[1].radio("Bins of", STRATEGIES, key=state.CAL_STRATEGY, horizontal=True,
                          format_func={"uniform": "equal width", "quantile": "equal mass"}.get)
 cal = calibration(data.predictions, bins=bins, strategy=strategy)
 
@@ -35,9 +35,9 @@ widgets.sample_caption(data)
 
 names = list(cal.names)
 shown_names = st.multiselect("Classes", names, default=st.session_state.get(state.SHOWN) or names[:10],
-                             key="cal.classes")
+                             key=state.CAL_CLASSES)
 shown = [names.index(n) for n in shown_names if n in names]
-st.plotly_chart(figures.reliability_figure(cal, classes=shown), key="cal.reliability")
+st.plotly_chart(figures.reliability_figure(cal, classes=shown), key=state.CAL_RELIABILITY)
 
 st.subheader("Per class")
 show_table(pd.DataFrame({

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dashboard import state
 from dashboard import data as data_module
 from dashboard.widgets import OBJECTIVES, current, show_table
 from evalcore import figures, stats
@@ -26,15 +27,15 @@ if data.full is not None:
     st.caption(f"Comparisons of two models {SERVER_NOTE}.")
 elif len(whole.models) >= 2:
     cols = st.columns(2)
-    label_a = cols[0].selectbox("Model A", whole.models, index=0, key="cmp.model_a")
-    label_b = cols[1].selectbox("Model B", whole.models, index=1, key="cmp.model_b")
+    label_a = cols[0].selectbox("Model A", whole.models, index=0, key=state.CMP_MODEL_A)
+    label_b = cols[1].selectbox("Model B", whole.models, index=1, key=state.CMP_MODEL_B)
     pred_a = whole.select(split=data.split, model=label_a)
     pred_b = whole.select(split=data.split, model=label_b)
     source_b = data.source
 else:
     st.caption("The file has no `model` column with two models: upload the predictions of a "
                "second model on the same samples, in the same order, to compare with this one.")
-    upload = st.file_uploader("Second model's predictions", key="cmp.upload",
+    upload = st.file_uploader("Second model's predictions", key=state.CMP_UPLOAD,
                               type=[ext.lstrip(".") for ext in FORMATS])
     if upload is not None:
         source = data_module.second_file(upload)
@@ -59,7 +60,7 @@ if pred_a is not None and pred_b is not None:
         st.plotly_chart(figures.roc_figure(curves_a, counts=None, show_micro=False,
                                            show_macro=False, extra=[(label_b, curves_b)],
                                            split=label_a, legend="right"),
-                        key="cmp.roc")
+                        key=state.CMP_ROC)
         st.caption(f"Solid: {label_a}; dashed: {label_b}.")
         table = pd.DataFrame({
             "class": curves_a.names,
@@ -70,7 +71,7 @@ if pred_a is not None and pred_b is not None:
             f"AP {label_a}": [s.average_precision for s in curves_a.classes],
             f"AP {label_b}": [s.average_precision for s in curves_b.classes],
         })
-        if st.button("Bootstrap the AP differences (1000 paired resamples)", key="cmp.boot"):
+        if st.button("Bootstrap the AP differences (1000 paired resamples)", key=state.CMP_BOOT):
             bar = st.progress(0.0, text="Resampling ...")
             diff = stats.compare_average_precision(
                 pred_a, pred_b, random_state=0,
@@ -90,12 +91,12 @@ else:
     cols = st.columns(3)
     fit = cols[0].selectbox("Choose thresholds on", splits,
                             index=splits.index("validation") if "validation" in splits else 0,
-                            key="cmp.fit")
+                            key=state.CMP_FIT)
     rest = [s for s in splits if s != fit]
     apply = cols[1].selectbox("Apply them to", rest,
-                              index=rest.index("test") if "test" in rest else 0, key="cmp.apply")
+                              index=rest.index("test") if "test" in rest else 0, key=state.CMP_APPLY)
     objective = cols[2].selectbox("Objective", ["f1", "f0.5", "f2", "youden"],
-                                  format_func=OBJECTIVES.get, key="cmp.objective")
+                                  format_func=OBJECTIVES.get, key=state.CMP_OBJECTIVE)
     curves_fit = data_module.split_curves_for(data, fit)
     curves_apply = data_module.split_curves_for(data, apply)
     transfer = transfer_thresholds(curves_fit, curves_apply, objective)
@@ -119,4 +120,4 @@ else:
     st.plotly_chart(figures.roc_figure(curves_apply, counts=transfer.apply, show_micro=False,
                                        show_macro=False, extra=[(fit, curves_fit)], split=apply,
                                        legend="right"),
-                    key="cmp.split_roc")
+                    key=state.CMP_SPLIT_ROC)

@@ -18,9 +18,9 @@ if any(c not in names for c in st.session_state[widget]):
     state.set_value(state.SHOWN, names[:10])
 shown = st.multiselect("Classes", names, key=widget, on_change=state.save, args=(state.SHOWN,))
 options = st.columns(3)
-show_micro = options[0].checkbox("Micro average", value=len(names) > 1, key="curves.micro",
+show_micro = options[0].checkbox("Micro average", value=len(names) > 1, key=state.CURVES_MICRO,
                                  disabled=len(names) == 1)
-show_macro = options[1].checkbox("Macro average", value=len(names) > 1, key="curves.macro",
+show_macro = options[1].checkbox("Macro average", value=len(names) > 1, key=state.CURVES_MACRO,
                                  disabled=len(names) == 1)
 splits = data.loaded.predictions.splits
 overlay = options[2].checkbox(
@@ -62,10 +62,10 @@ if len(splits) > 1 and data.split is not None:
     widgets.show_table(table, "curves.splits", signed=tuple(c for c in table if "−" in c))
 
 st.subheader("Score distributions")
-c = names.index(st.selectbox("Class", names, key="curves.dist_class"))
+c = names.index(st.selectbox("Class", names, key=state.CURVES_DIST_CLASS))
 st.plotly_chart(
     figures.score_distribution_figure(data.predictions, c,
                                       threshold=float(t[c]) if t[c] == t[c] else None),
-    key="curves.dist",
+    key=state.CURVES_DIST,
 )
 widgets.sample_caption(data)

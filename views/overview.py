@@ -83,7 +83,7 @@ st.subheader("How sure are we?")
 st.caption("ROC AUC intervals: DeLong's variance (fast midranks), normal approximation. AP, "
            "micro/macro AUC, accuracy and precision/recall/F1 at the current decision: a "
            "stratified bootstrap of 1000 resamples, seeded.")
-if st.button("Bootstrap the other intervals", key="overview.bootstrap_button"):
+if st.button("Bootstrap the other intervals", key=state.OVERVIEW_BOOTSTRAP_BUTTON):
     bar = st.progress(0.0, text="Resampling ...")
     st.session_state[state.BOOTSTRAP] = data_module.bootstrap(
         data, thresholds.decision(), lambda done, text: bar.progress(done, text=text))
@@ -100,8 +100,8 @@ cols = st.columns(2)
 export = table if averages is None else pd.concat(
     [table, averages.rename(columns={"average": "class"})], ignore_index=True)
 cols[0].download_button("Per-class metrics (CSV)", export.to_csv(index=False),
-                        file_name="per_class_metrics.csv", mime="text/csv", key="overview.csv")
-if cols[1].button("Build the HTML report", key="overview.report_build",
+                        file_name="per_class_metrics.csv", mime="text/csv", key=state.OVERVIEW_CSV)
+if cols[1].button("Build the HTML report", key=state.OVERVIEW_REPORT_BUILD,
                   help="One self-contained file (plotly inline, works offline) with this view."):
     with st.spinner("Building the report ..."):
         intervals = None if boot is None else boot.summary
@@ -109,4 +109,4 @@ if cols[1].button("Build the HTML report", key="overview.report_build",
 report = st.session_state.get(state.REPORT)
 if report is not None and report[0] == data.key:
     cols[1].download_button("Download the report (HTML)", report[1], file_name="evalcore-report.html",
-                            mime="text/html", key="overview.report_download")
+                            mime="text/html", key=state.OVERVIEW_REPORT_DOWNLOAD)

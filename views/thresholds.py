@@ -105,10 +105,10 @@ def live(data: Dataset) -> None:
         with st.container(key="confusion-matrix"):
             table = widgets.confusion_table(decision, normalize)
             st.table(table if normalize is None else table.style.format("{:.1%}", na_rep=""))
-        if st.toggle("Heatmap", key="thr.heatmap_on"):
+        if st.toggle("Heatmap", key=state.THR_HEATMAP_ON):
             st.plotly_chart(figures.confusion_figure(
                 decision.matrix, decision.labels, decision.predicted_labels, normalize=normalize),
-                key="thr.heatmap")
+                key=state.THR_HEATMAP)
     widgets.sample_caption(data)
     widgets.exact_count(data, decision, "thr.exact")
 
@@ -156,7 +156,7 @@ def live(data: Dataset) -> None:
     st.plotly_chart(widgets.live_figure(
         "metrics", data, c,
         lambda: figures.threshold_metrics_figure(data.curves, c, threshold=_finite(t[c])),
-        lambda fig: figures.move_threshold_line(fig, _finite(t[c]))), key="thr.metrics")
+        lambda fig: figures.move_threshold_line(fig, _finite(t[c]))), key=state.THR_METRICS)
 
 
 def _finite(value: float) -> float | None:
@@ -169,7 +169,7 @@ def _export_import(data: Dataset, decision) -> None:
     with st.expander("Export or load thresholds"):
         st.download_button(
             "Download thresholds (JSON)", thresholds.spec(data, decision).to_json(),
-            file_name="thresholds.json", mime="application/json", key="thr.download",
+            file_name="thresholds.json", mime="application/json", key=state.THR_DOWNLOAD,
             help="Rule, thresholds (with logits where the scores were logits), priority order, "
                  "weights or costs, class order and the metrics they gave here. Apply it with "
                  "`evalcore apply scores.csv --thresholds thresholds.json -o predictions.csv`.",
@@ -178,7 +178,7 @@ def _export_import(data: Dataset, decision) -> None:
         st.download_button(
             "Per-row predictions (CSV)",
             lambda: predictions_table(p, d, ids=p.ids).to_csv(index=False),
-            file_name="predictions.csv", mime="text/csv", key="thr.rows_csv",
+            file_name="predictions.csv", mime="text/csv", key=state.THR_ROWS_CSV,
             help="One row per sample: id (when the file has one), true and predicted label, rule.",
         )
 
@@ -199,9 +199,9 @@ def _export_import(data: Dataset, decision) -> None:
             st.download_button("Confusion matrix (CSV)",
                                widgets.confusion_table(decision, None).to_csv(),
                                file_name="confusion_matrix.csv", mime="text/csv",
-                               key="thr.matrix_csv")
+                               key=state.THR_MATRIX_CSV)
         st.download_button("Per-class counts (CSV)", _counts_frame(decision.counts).to_csv(),
-                           file_name="per_class_counts.csv", mime="text/csv", key="thr.counts_csv")
+                           file_name="per_class_counts.csv", mime="text/csv", key=state.THR_COUNTS_CSV)
         st.file_uploader("Load a thresholds file", type=["json"], key=state.SPEC_UPLOAD,
                          on_change=restore)
         if st.session_state.get(state.SPEC_MESSAGE):
