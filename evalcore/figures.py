@@ -74,12 +74,22 @@ _UNIT = [-0.02, 1.02]  # [0, 1] with room for lines lying on the edges
 
 
 def class_color(i: int) -> str:
-    """The colour of class (curve) ``i``, the same in every figure."""
+    """The colour of class (curve) ``i``, the same in every figure.
+
+    >>> class_color(0), class_color(1)
+    ('#636EFA', '#EF553B')
+    >>> class_color(len(PALETTE)) == class_color(0)
+    True
+    """
     return PALETTE[i % len(PALETTE)]
 
 
 def class_colors(n: int) -> list[str]:
-    """Colours of classes 0..n-1."""
+    """Colours of classes 0..n-1.
+
+    >>> class_colors(3)
+    ['#636EFA', '#EF553B', '#00CC96']
+    """
     return [class_color(i) for i in range(n)]
 
 
@@ -106,7 +116,17 @@ def roc_figure(
     ``CurveSet.counts_at``; classes whose threshold is NaN get none) and the decision's own
     (FPR, TPR) of the class (``decision``: ``Confusion.counts``). ``split`` names the split of
     ``curves`` on its traces (as the ``extra`` ones are named by their labels); ``legend``:
-    below the square plot, or to its right (for a figure as wide as a page)."""
+    below the square plot, or to its right (for a figure as wide as a page).
+
+    >>> from evalcore import compute_curves
+    >>> curves = compute_curves([0, 1, 2, 1, 0, 2], [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7],
+    ...                                              [.5, .4, .1], [.4, .4, .2], [.3, .3, .4]])
+    >>> fig = roc_figure(curves, counts=curves.counts_at([0.5, 0.5, 0.5]))
+    >>> [t.name for t in fig.data][:3]
+    ['chance (AUC 0.5)', '0 (AUC 0.875)', '1 (AUC 0.938)']
+    >>> [t.meta for t in fig.data][1:]
+    [0, 1, 2, 'micro', None, 'one-vs-rest']
+    """
     shown = _shown(curves, classes)
     _check_extra(curves, extra)
     logit = _logit_scale(curves)
@@ -163,7 +183,16 @@ def pr_figure(
     """Precision-recall curves of ``classes`` (default all) as steps, each class' baseline
     (its prevalence, dotted), iso-F1 curves, the micro average, ``extra`` CurveSets dashed, and
     the two markers of :func:`roc_figure` at (recall, precision). There is no macro PR curve;
-    the macro AP is ``curves.average_precision.macro``."""
+    the macro AP is ``curves.average_precision.macro``.
+
+    >>> from evalcore import compute_curves
+    >>> curves = compute_curves([0, 0, 1, 1, 0, 1], [0.1, 0.4, 0.35, 0.8, 0.2, 0.9])
+    >>> fig = pr_figure(curves, counts=curves.counts_at([0.5]))
+    >>> [t.name for t in fig.data]
+    ['iso-F1', '1 baseline', '1 (AP 0.917)', 'one-vs-rest at its threshold']
+    >>> fig.layout.xaxis.title.text, fig.layout.yaxis.title.text
+    ('Recall (true positive rate)', 'Precision')
+    """
     shown = _shown(curves, classes)
     _check_extra(curves, extra)
     logit = _logit_scale(curves)
@@ -346,7 +375,16 @@ def _iso_f1_trace() -> dict:
 def threshold_metrics_figure(curves: CurveSet, c: int, *, threshold: float | None) -> go.Figure:
     """Precision, recall, F1, FPR and specificity (hidden until clicked in the legend) of
     class ``c`` against the threshold, from its plot curve (every point but +inf), with a
-    vertical line at ``threshold``."""
+    vertical line at ``threshold``.
+
+    >>> from evalcore import compute_curves
+    >>> curves = compute_curves([0, 0, 1, 1, 0, 1], [0.1, 0.4, 0.35, 0.8, 0.2, 0.9])
+    >>> fig = threshold_metrics_figure(curves, 0, threshold=0.5)
+    >>> [(t.name, t.visible) for t in fig.data][-2:]
+    [('FPR', True), ('Specificity (TNR)', 'legendonly')]
+    >>> fig.layout.annotations[0].text
+    't = 0.5'
+    """
     c = _shown(curves, [c])[0]
     curve = curves.plot[c]
     t, tp, fp = curve.thresholds[1:], curve.tp[1:], curve.fp[1:]
@@ -389,7 +427,16 @@ def threshold_metrics_figure(curves: CurveSet, c: int, *, threshold: float | Non
 @dataclass(frozen=True, eq=False)
 class ScoreHistogram:
     """Counts of one class' scores in equal bins of [0, 1], for its positives and negatives
-    (small: cache it and redraw the figure for each threshold)."""
+    (small: cache it and redraw the figure for each threshold).
+
+    >>> from evalcore import Predictions
+    >>> p = Predictions.from_arrays([0, 0, 1, 1, 0, 1], [0.1, 0.4, 0.35, 0.8, 0.2, 0.9])
+    >>> h = score_histogram(p, 0, bins=4)
+    >>> h.name, h.edges.tolist()
+    ('1', [0.0, 0.25, 0.5, 0.75, 1.0])
+    >>> h.positives.tolist(), h.negatives.tolist()
+    ([0, 1, 0, 2], [2, 1, 0, 0])
+    """
 
     name: str
     index: int
@@ -400,7 +447,15 @@ class ScoreHistogram:
 
 def score_histogram(predictions: Predictions, c: int, *, bins: int = 50) -> ScoreHistogram:
     """Histogram of column ``c``'s scores (one pass: one bin lookup, one bincount); bins are
-    [e_i, e_i+1) with the last one closed, as ``np.histogram``."""
+    [e_i, e_i+1) with the last one closed, as ``np.histogram``.
+
+    >>> from evalcore import Predictions
+    >>> p = Predictions.from_arrays([0, 1, 2, 1], [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7],
+    ...                                            [.5, .4, .1]], class_names=["cat", "dog", "eel"])
+    >>> h = score_histogram(p, 1, bins=2)
+    >>> h.name, h.positives.tolist(), h.negatives.tolist()
+    ('dog', [1, 1], [2, 0])
+    """
     if not 0 <= int(c) < predictions.scores.shape[1]:
         raise InputError(
             f"expected a class index in 0..{predictions.scores.shape[1] - 1}, got {c}"
@@ -421,7 +476,17 @@ def score_histogram_figure(histogram: ScoreHistogram, *, threshold: float | None
                            normalize: bool = True) -> go.Figure:
     """Overlaid bars of the positives' and negatives' scores and a line at ``threshold``.
     ``normalize``: each group's bars show its share of the group (so a rare class stays
-    visible); else counts. Hover shows both."""
+    visible); else counts. Hover shows both.
+
+    >>> from evalcore import Predictions
+    >>> p = Predictions.from_arrays([0, 0, 1, 1, 0, 1], [0.1, 0.4, 0.35, 0.8, 0.2, 0.9])
+    >>> fig = score_histogram_figure(score_histogram(p, 0, bins=4), threshold=0.5)
+    >>> [t.name for t in fig.data], fig.data[1].y.round(3).tolist()
+    (['negatives (not 1)', 'positives (1)'], [0.0, 0.333, 0.0, 0.667])
+    >>> score_histogram_figure(score_histogram(p, 0, bins=4), threshold=None,
+    ...                        normalize=False).data[1].y.tolist()
+    [0, 1, 0, 2]
+    """
     h = histogram
     width = np.diff(h.edges)
     centers = h.edges[:-1] + width / 2
@@ -455,7 +520,14 @@ def score_histogram_figure(histogram: ScoreHistogram, *, threshold: float | None
 def score_distribution_figure(predictions: Predictions, c: int, *, threshold: float | None,
                               bins: int = 50, normalize: bool = True) -> go.Figure:
     """:func:`score_histogram` then :func:`score_histogram_figure` (on a slider path, cache the
-    histogram instead: it does not depend on the threshold)."""
+    histogram instead: it does not depend on the threshold).
+
+    >>> from evalcore import Predictions
+    >>> p = Predictions.from_arrays([0, 0, 1, 1, 0, 1], [0.1, 0.4, 0.35, 0.8, 0.2, 0.9])
+    >>> fig = score_distribution_figure(p, 0, threshold=0.35, bins=10, normalize=False)
+    >>> int(fig.data[0].y.sum()), int(fig.data[1].y.sum()), fig.layout.annotations[0].text
+    (3, 3, 't = 0.35')
+    """
     return score_histogram_figure(score_histogram(predictions, c, bins=bins),
                                   threshold=threshold, normalize=normalize)
 
@@ -473,7 +545,17 @@ def confusion_figure(
 ) -> go.Figure:
     """Annotated heatmap, rows = true classes, columns = predicted (an extra "abstained"
     column allowed). ``normalize``: None shows counts; "true" / "pred" divide by row / column
-    sums (as ``Confusion.normalized``) and show percentages; 0/0 cells are blank."""
+    sums (as ``Confusion.normalized``) and show percentages; 0/0 cells are blank.
+
+    >>> from evalcore import Predictions
+    >>> from evalcore.decisions import confusion
+    >>> p = Predictions.from_arrays([0, 1, 2, 1], [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7],
+    ...                                            [.5, .4, .1]], class_names=["cat", "dog", "eel"])
+    >>> c = confusion(p, "abstain", 0.55)
+    >>> fig = confusion_figure(c.matrix, c.labels, c.predicted_labels, normalize="true")
+    >>> fig.data[0].x, fig.data[0].text.tolist()[1]
+    (('cat', 'dog', 'eel', 'abstained'), ['0.0%', '0.0%', '0.0%', '100.0%'])
+    """
     if matrix is None:
         raise InputError("no confusion matrix to draw (a multilabel decision has none)")
     if normalize not in (None, "true", "pred"):
@@ -530,7 +612,17 @@ def selected_thresholds(figure: go.Figure, points: Iterable[Mapping[str, Any]]
     plotly.js event points (``curveNumber``, ``pointIndex``). Points on other traces (the
     micro average, the diagonal, the operating points ...) are skipped. ``figure`` must be
     the figure that was shown (figures are deterministic: rebuilding it with the same
-    arguments gives the same traces in the same order)."""
+    arguments gives the same traces in the same order).
+
+    >>> from evalcore import compute_curves
+    >>> curves = compute_curves([0, 0, 1, 1, 0, 1], [0.1, 0.4, 0.35, 0.8, 0.2, 0.9])
+    >>> fig = roc_figure(curves)
+    >>> fig.data[1].meta, fig.data[1].customdata[:3, 0].tolist()
+    (0, [inf, 0.9, 0.8])
+    >>> selected_thresholds(fig, [{"curve_number": 1, "point_index": 2},
+    ...                           {"curve_number": 0, "point_index": 0}])
+    [(0, 0.8)]
+    """
     out: list[tuple[int, float]] = []
     for point in points:
         curve = point.get("curve_number", point.get("curveNumber"))
@@ -725,7 +817,18 @@ def move_operating_points(fig: go.Figure, curves: CurveSet, counts: Counts | Non
     """Move the markers of a :func:`roc_figure` or :func:`pr_figure` in place: the one-vs-rest
     ones to ``counts`` and the decision's to ``decision`` (the curves stay: a slider move
     re-validates a few points, not the curves). ``classes``: the classes the figure shows
-    (default: those its markers were drawn for). The kind is told by the x axis title."""
+    (default: those its markers were drawn for). The kind is told by the x axis title.
+
+    >>> from evalcore import compute_curves
+    >>> curves = compute_curves([0, 0, 1, 1, 0, 1], [0.1, 0.4, 0.35, 0.8, 0.2, 0.9])
+    >>> fig = roc_figure(curves, counts=curves.counts_at([0.8]))
+    >>> markers = fig.data[-1]
+    >>> markers.meta, markers.x.round(3).tolist(), markers.y.round(3).tolist()
+    ('one-vs-rest', [0.0], [0.667])
+    >>> _ = move_operating_points(fig, curves, curves.counts_at([0.35]))
+    >>> markers.x.round(3).tolist(), markers.y.round(3).tolist()
+    ([0.333], [1.0])
+    """
     roc = fig.layout.xaxis.title.text == "False positive rate"
     for meta, source in ((ONE_VS_REST_MARKERS, counts), (DECISION_MARKERS, decision)):
         index = next((i for i, t in enumerate(fig.data) if t.meta == meta), None)
@@ -742,7 +845,15 @@ def move_operating_points(fig: go.Figure, curves: CurveSet, counts: Counts | Non
 
 
 def move_threshold_line(fig: go.Figure, threshold: float | None) -> go.Figure:
-    """Move the dashed threshold line of a figure drawn with one, in place."""
+    """Move the dashed threshold line of a figure drawn with one, in place.
+
+    >>> from evalcore import compute_curves
+    >>> curves = compute_curves([0, 0, 1, 1, 0, 1], [0.1, 0.4, 0.35, 0.8, 0.2, 0.9])
+    >>> fig = threshold_metrics_figure(curves, 0, threshold=0.5)
+    >>> _ = move_threshold_line(fig, 0.35)
+    >>> [a.text for a in fig.layout.annotations], fig.layout.shapes[0].x0
+    (['t = 0.35'], 0.35)
+    """
     fig.layout.shapes = [s for s in fig.layout.shapes if s.line.dash != "dash"]
     fig.layout.annotations = [a for a in fig.layout.annotations
                               if not str(a.text).startswith("t = ")]
@@ -768,7 +879,17 @@ def reliability_figure(cal: Calibration, *, classes: Sequence[int] | None = None
     with the bin's sample count, and hover shows the bin, both values and the count. Below, a
     bar chart of the samples per bin: of the top-label curve when drawn, else of the shown
     classes. Traces carry no ``meta`` (nothing here maps back to a threshold); class traces
-    have ``legendgroup`` ``"class-<i>"``, the top label ``"top-label"``."""
+    have ``legendgroup`` ``"class-<i>"``, the top label ``"top-label"``.
+
+    >>> from evalcore import Predictions
+    >>> from evalcore.calibration import calibration
+    >>> p = Predictions.from_arrays([0, 0, 1, 1, 1], [0.25, 0.25, 0.55, 0.75, 0.75])
+    >>> fig = reliability_figure(calibration(p, bins=2))
+    >>> [t.name for t in fig.data][1:3]
+    ['1 (ECE 0.290)', 'top label (ECE 0.290 · MCE 0.290)']
+    >>> [t.type for t in fig.data]
+    ['scatter', 'scatter', 'scatter', 'bar']
+    """
     shown = _reliability_classes(cal, classes)
     curves: list[tuple[Reliability, str, str, str, int, float]] = []
     for c in shown:
