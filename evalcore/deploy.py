@@ -123,7 +123,16 @@ class ThresholdSpec:
 
 def spec_from_confusion(predictions: Predictions, decision: Confusion, data: dict | None = None,
                         ) -> ThresholdSpec:
-    """The spec of a counted decision, with the metrics it gave on ``predictions``."""
+    """The spec of a counted decision, with the metrics it gave on ``predictions``.
+
+    >>> p = Predictions.from_arrays([0, 1, 2, 1], np.array(
+    ...     [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7], [.5, .4, .1]]),
+    ...     class_names=["cat", "dog", "eel"])
+    >>> spec = spec_from_confusion(p, confusion(p, Decision.argmax(p.class_names)),
+    ...                            data={"file": "val.csv"})
+    >>> spec.rule, spec.metrics["accuracy"], spec.metrics["n_samples"], spec.data
+    ('argmax', 0.75, 4, {'file': 'val.csv'})
+    """
     p = predictions
     metrics = {
         "n_samples": p.n_samples,
@@ -159,6 +168,16 @@ def load_spec(path: str | Path) -> ThresholdSpec:
 
 
 def parse_spec(data: bytes, name: str = "thresholds spec") -> ThresholdSpec:
+    """A thresholds file's bytes as a :class:`ThresholdSpec` (InputError if not one).
+
+    >>> spec = ThresholdSpec(Decision.abstain(("cat", "dog"), 0.7), "multiclass",
+    ...                      "probability", None)
+    >>> parse_spec(spec.to_json().encode(), "t.json").rule
+    'abstain'
+    >>> parse_spec(b"{", "t.json")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    evalcore.errors.InputError: t.json: not JSON (Expecting property name...)
+    """
     try:
         return ThresholdSpec.from_dict(json.loads(data), name)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -166,6 +185,16 @@ def parse_spec(data: bytes, name: str = "thresholds spec") -> ThresholdSpec:
 
 
 def save_spec(spec: ThresholdSpec, path: str | Path) -> None:
+    """Write ``spec`` to ``path`` as JSON (InputError in one line if it cannot).
+
+    >>> import tempfile
+    >>> spec = ThresholdSpec(Decision.abstain(("cat", "dog"), 0.7), "multiclass",
+    ...                      "probability", None)
+    >>> path = tempfile.mkdtemp() + "/thresholds.json"
+    >>> save_spec(spec, path)
+    >>> load_spec(path) == spec
+    True
+    """
     try:
         Path(path).write_text(spec.to_json())
     except OSError as error:
@@ -173,7 +202,15 @@ def save_spec(spec: ThresholdSpec, path: str | Path) -> None:
 
 
 def spec_confusion(predictions: Predictions, spec: ThresholdSpec) -> Confusion:
-    """The confusion matrix the spec's decision gives on ``predictions`` (same class order)."""
+    """The confusion matrix the spec's decision gives on ``predictions`` (same class order).
+
+    >>> p = Predictions.from_arrays([0, 1, 2, 1], np.array(
+    ...     [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7], [.5, .4, .1]]),
+    ...     class_names=["cat", "dog", "eel"])
+    >>> spec = ThresholdSpec(Decision.argmax(p.class_names), p.task, p.score_kind, p.conversion)
+    >>> spec_confusion(p, spec).accuracy
+    0.75
+    """
     return confusion(predictions, spec.check(predictions))
 
 
@@ -204,7 +241,17 @@ def apply_file(source, spec: ThresholdSpec, output: str | Path | None = None, *,
                max_bytes: int | None = None) -> pd.DataFrame:
     """Apply the spec to a file of scores (labels not needed): one row per sample with its id
     and true label when the file has them, the predicted label and the rule; written to
-    ``output`` (.csv or .parquet) when given."""
+    ``output`` (.csv or .parquet) when given.
+
+    >>> from evalcore.io import NamedBytes
+    >>> spec = ThresholdSpec(Decision.abstain(("cat", "dog"), 0.7), "multiclass",
+    ...                      "probability", None)
+    >>> new = NamedBytes("new.csv", b"id,prob_cat,prob_dog\\na,0.9,0.1\\nb,0.6,0.4\\n")
+    >>> apply_file(new, spec)
+      id  predicted     rule
+    0  a        cat  abstain
+    1  b  abstained  abstain
+    """
     from evalcore.io import read_scores, source_name, write_table
 
     table = read_scores(source, spec.decision.scored, max_bytes=max_bytes)
@@ -222,7 +269,16 @@ def apply_file(source, spec: ThresholdSpec, output: str | Path | None = None, *,
 def predictions_table(predictions: Predictions, decision: Decision, *,
                       ids: np.ndarray | None = None) -> pd.DataFrame:
     """One row per sample of ``predictions``: id (when known), true and predicted label
-    (multilabel: label sets joined with ``|``), and the rule, for a per-row download."""
+    (multilabel: label sets joined with ``|``), and the rule, for a per-row download.
+
+    >>> p = Predictions.from_arrays([0, 1, 1], np.array([[.8, .2], [.6, .4], [.1, .9]]),
+    ...                             class_names=["cat", "dog"])
+    >>> predictions_table(p, Decision.abstain(p.class_names, 0.7), ids=np.array(["a", "b", "c"]))
+      id true  predicted     rule
+    0  a  cat        cat  abstain
+    1  b  dog  abstained  abstain
+    2  c  dog        dog  abstain
+    """
     p = predictions
     names = np.asarray((*p.class_names, ABSTAINED), dtype=object)
     truth = p.y_true if p.task == "multilabel" else names[p.y_true]
