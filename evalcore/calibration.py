@@ -102,7 +102,16 @@ ECE_DEFINITION = (
 class Reliability:
     """The non-empty bins of one reliability curve (arrays of one length, in bin order).
 
-    For a top-label curve, ``fraction_positive`` is the accuracy in the bin."""
+    For a top-label curve, ``fraction_positive`` is the accuracy in the bin.
+
+    >>> import numpy as np
+    >>> score, positive = np.array([0.25, 0.25, 0.55, 0.75, 0.75]), np.array([0, 0, 1, 1, 1])
+    >>> r = reliability(score, positive, bins=2)
+    >>> r.mean_predicted.round(4).tolist(), r.fraction_positive.tolist(), r.count.tolist()
+    ([0.25, 0.6833], [0.0, 1.0], [2, 3])
+    >>> round(r.ece, 4), round(r.mce, 4), list(r.to_dict())
+    (0.29, 0.3167, ['ece', 'mce', 'bins'])
+    """
 
     mean_predicted: np.ndarray
     fraction_positive: np.ndarray
@@ -141,7 +150,15 @@ class Reliability:
 
 @dataclass(frozen=True, eq=False)
 class ClassCalibration:
-    """One one-vs-rest curve: its reliability bins, ECE, MCE and Brier score."""
+    """One one-vs-rest curve: its reliability bins, ECE, MCE and Brier score.
+
+    >>> p = Predictions.from_arrays([0, 0, 1, 1, 1], [0.25, 0.25, 0.55, 0.75, 0.75])
+    >>> cc = calibration(p, bins=2).classes[0]
+    >>> cc.name, cc.n_positive, round(cc.brier, 4), round(cc.ece, 4)
+    ('1', 3, 0.0905, 0.29)
+    >>> list(cc.to_dict())
+    ['n_positive', 'ece', 'mce', 'brier', 'bins']
+    """
 
     name: str
     index: int
@@ -165,7 +182,16 @@ class ClassCalibration:
 
 @dataclass(frozen=True, eq=False)
 class Calibration:
-    """Calibration of one set of predictions (see the module docstring for definitions)."""
+    """Calibration of one set of predictions (see the module docstring for definitions).
+
+    >>> p = Predictions.from_arrays([0, 1, 2, 1], [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7],
+    ...                                            [.5, .4, .1]], class_names=["cat", "dog", "eel"])
+    >>> cal = calibration(p, bins=5)
+    >>> cal.names, round(cal.ece_top_label, 4), round(cal.ece_classwise, 4), round(cal.brier, 4)
+    (('cat', 'dog', 'eel'), 0.175, 0.1833, 0.35)
+    >>> cal.to_dict()["per_class"]["dog"]["n_positive"]
+    2
+    """
 
     task: str
     strategy: Strategy
@@ -242,7 +268,18 @@ def calibration(predictions: Predictions, *, bins: int = 10,
 @dataclass(frozen=True, eq=False)
 class BinSums:
     """Per bin of one curve: its samples, its positives and the sum of their scores (they add
-    up over batches of rows)."""
+    up over batches of rows).
+
+    >>> import numpy as np
+    >>> edges = np.linspace(0, 1, 3)
+    >>> a = BinSums.of(np.array([0.25, 0.55]), np.array([False, True]), edges)
+    >>> b = BinSums.of(np.array([0.25, 0.75, 0.75]), np.array([False, True, True]), edges)
+    >>> total = a + b
+    >>> total.count.tolist(), total.hits.tolist()
+    ([2, 3], [0, 3])
+    >>> total.reliability().mean_predicted.round(4).tolist()
+    [0.25, 0.6833]
+    """
 
     edges: np.ndarray
     count: np.ndarray
@@ -278,7 +315,17 @@ class BinSums:
 @dataclass(frozen=True, eq=False)
 class CalibrationSums:
     """What :class:`Calibration` is made of, added up over batches: each curve's bins, its
-    positives and its sum of squared errors; the top label's bins."""
+    positives and its sum of squared errors; the top label's bins.
+
+    >>> first = Predictions.from_arrays([0, 0, 1], [0.25, 0.25, 0.55])
+    >>> rest = Predictions.from_arrays([1, 1, 0], [0.75, 0.75, 0.35])
+    >>> both = CalibrationSums.of(first, 2) + CalibrationSums.of(rest, 2)
+    >>> both.n, both.n_positive.tolist()
+    (6, [3])
+    >>> cal = both.calibration("uniform")
+    >>> cal.n_samples, round(cal.brier, 4), round(cal.classes[0].ece, 4)
+    (6, 0.0958, 0.3)
+    """
 
     task: str
     bins: int
@@ -347,7 +394,14 @@ def reliability(score: np.ndarray, positive: np.ndarray, *, bins: int = 10,
     """The reliability curve of one score column against a bool ``positive`` mask: the
     arrays of ``sklearn.calibration.calibration_curve`` (``mean_predicted`` is its
     ``prob_pred``, ``fraction_positive`` its ``prob_true``) plus counts and bin edges.
-    One bin lookup and two bincounts."""
+    One bin lookup and two bincounts.
+
+    >>> import numpy as np
+    >>> score = np.array([0.1, 0.3, 0.35, 0.6, 0.8, 0.9])
+    >>> r = reliability(score, np.array([0, 0, 1, 0, 1, 1]), bins=3, strategy="quantile")
+    >>> r.low.round(3).tolist(), r.fraction_positive.tolist()
+    ([0.1, 0.333, 0.667], [0.0, 0.5, 1.0])
+    """
     bins, strategy = _check_bins(bins), _check_strategy(strategy)
     score = np.asarray(score)
     if score.dtype.kind != "f":

@@ -299,12 +299,25 @@ class Decision:
 
 
 def default_rule(task: str) -> str:
+    """The headline decision rule of a task (the first of RULES_BY_TASK[task]).
+
+    >>> default_rule("multiclass"), default_rule("binary"), default_rule("multilabel")
+    ('argmax', 'binary', 'multilabel')
+    """
     return RULES_BY_TASK[task][0]
 
 
 def as_decision(predictions: Predictions, rule: str | Decision | None = None,
                 thresholds=DEFAULT_THRESHOLD) -> Decision:
-    """A Decision (checked against ``predictions``), or one built by :meth:`Decision.of`."""
+    """A Decision (checked against ``predictions``), or one built by :meth:`Decision.of`.
+
+    >>> p = Predictions.from_arrays([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    >>> as_decision(p).describe(), as_decision(p, "binary", 0.35).describe()
+    ('binary at 0.5', 'binary at 0.35')
+    >>> d = Decision.binary(p.class_names, 0.4)
+    >>> as_decision(p, d) is d
+    True
+    """
     if isinstance(rule, Decision):
         return rule.check(predictions)
     return Decision.of(predictions, rule, thresholds)
@@ -405,7 +418,15 @@ def _validate(d: Decision) -> None:
 @dataclass(frozen=True)
 class MultilabelMetrics:
     """Sample- and cell-level metrics of a multilabel decision. ``zero_division``: the F1 of
-    a sample or label with no true and no predicted label (None: left out of the average)."""
+    a sample or label with no true and no predicted label (None: left out of the average).
+
+    >>> import numpy as np
+    >>> p = Predictions.from_arrays(np.array([[1, 0], [1, 1], [0, 1]]), np.array(
+    ...     [[.9, .2], [.6, .4], [.3, .8]]), class_names=["cat", "dog"])
+    >>> m = confusion(p, "multilabel", 0.5).multilabel
+    >>> [round(v, 4) for v in (m.subset_accuracy, m.hamming_loss, m.f1_samples, m.f1_macro)]
+    [0.6667, 0.1667, 0.8889, 0.8333]
+    """
 
     subset_accuracy: float
     hamming_loss: float
@@ -551,7 +572,16 @@ def predict(predictions: Predictions, rule: str | Decision | None = None,
 
 def expected_costs(scores: np.ndarray, costs: np.ndarray) -> np.ndarray:
     """(N, columns) expected cost of each prediction, sum_i p_i C[i, j], summed in class
-    order (the same rounding as a sum written out by hand)."""
+    order (the same rounding as a sum written out by hand).
+
+    >>> import numpy as np
+    >>> scores = np.array([[0.7, 0.3], [0.2, 0.8]])
+    >>> costs = np.array([[0.0, 1.0], [10.0, 0.0]])  # missing class 1 costs 10
+    >>> expected_costs(scores, costs).round(2).tolist()
+    [[3.0, 0.7], [8.0, 0.2]]
+    >>> expected_costs(scores, costs).argmin(axis=1).tolist()
+    [1, 1]
+    """
     out = np.zeros((scores.shape[0], costs.shape[1]))
     for i in range(costs.shape[0]):
         out += scores[:, i : i + 1].astype(np.float64) * costs[i]
@@ -581,7 +611,16 @@ def _per_class_predictions(p: Predictions, key: np.ndarray) -> np.ndarray:
 
 
 def from_predicted(p: Predictions, decision: Decision, predicted: np.ndarray) -> Confusion:
-    """The Confusion of per-row predictions (class indices, K = abstained) of a decision."""
+    """The Confusion of per-row predictions (class indices, K = abstained) of a decision.
+
+    >>> import numpy as np
+    >>> p = Predictions.from_arrays([0, 1, 2, 1], np.array(
+    ...     [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7], [.5, .4, .1]]))
+    >>> d = Decision.abstain(p.class_names, 0.55)
+    >>> c = from_predicted(p, d, predict(p, d))
+    >>> c.matrix.tolist(), c.coverage
+    ([[1, 0, 0, 0], [0, 0, 0, 2], [0, 0, 1, 0]], 0.5)
+    """
     return Tally.of(p, decision, predicted).confusion()
 
 
@@ -589,7 +628,19 @@ def from_predicted(p: Predictions, decision: Decision, predicted: np.ndarray) ->
 class Tally:
     """The counts behind a :class:`Confusion`, which add up over batches of rows: the matrix
     (rows true classes, columns predicted [+ abstained]); multilabel: per-label TP/FP/FN,
-    exactly matched rows, wrong cells, and the per-sample F1 sum (with its undefined count)."""
+    exactly matched rows, wrong cells, and the per-sample F1 sum (with its undefined count).
+
+    >>> import numpy as np
+    >>> p = Predictions.from_arrays([0, 1, 2, 1], np.array(
+    ...     [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7], [.5, .4, .1]]))
+    >>> q = Predictions.from_arrays([2, 0], np.array([[.2, .2, .6], [.3, .6, .1]]))
+    >>> d = Decision.argmax(p.class_names)
+    >>> total = Tally.of(p, d) + Tally.of(q, d)
+    >>> total.n, total.matrix.tolist()
+    (6, [[1, 1, 0], [1, 1, 0], [0, 0, 2]])
+    >>> round(total.confusion().accuracy, 4)
+    0.6667
+    """
 
     decision: Decision
     class_names: tuple[str, ...]
@@ -707,7 +758,12 @@ def _mean(values: np.ndarray, zero_division: float | None) -> float | None:
 
 def accuracy(predictions: Predictions) -> float:
     """The headline accuracy: argmax for multiclass, exact match at 0.5 on the probability
-    scale for multilabel (logit 0), the 0.5 threshold for binary."""
+    scale for multilabel (logit 0), the 0.5 threshold for binary.
+
+    >>> p = Predictions.from_arrays([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    >>> accuracy(p)
+    0.75
+    """
     return confusion(predictions).accuracy
 
 
@@ -720,6 +776,13 @@ class AccuracyVariants:
     (``raw output > 0.5``, on logits too); integer labels -> sparse categorical; otherwise
     categorical accuracy, argmax(output) == argmax(y_true) even for multi-hot labels.
     ``keras_accuracy`` is its value on the raw outputs.
+
+    >>> p = Predictions.from_arrays([0, 0, 1, 1], [0.1, 0.5, 0.35, 0.8])
+    >>> v = accuracy_variants(p)
+    >>> v.keras_metric, v.keras_accuracy, v.binary_accuracy   # 0.5: > for Keras, >= here
+    ('binary_accuracy', 0.75, 0.5)
+    >>> list(v.to_dict())[:3]
+    ['keras_metric', 'keras_accuracy', 'threshold']
     """
 
     keras_metric: str
@@ -736,7 +799,17 @@ class AccuracyVariants:
 
 
 def accuracy_variants(predictions: Predictions, threshold: float = DEFAULT_THRESHOLD) -> AccuracyVariants:
-    """Keras' ``accuracy``, binary, categorical and subset accuracy of one output."""
+    """Keras' ``accuracy``, binary, categorical and subset accuracy of one output.
+
+    >>> import numpy as np
+    >>> p = Predictions.from_arrays(np.array([[1, 0], [1, 1], [0, 1]]), np.array(
+    ...     [[.9, .2], [.6, .4], [.3, .8]]), class_names=["cat", "dog"])
+    >>> v = accuracy_variants(p)
+    >>> v.keras_metric, round(v.keras_accuracy, 4), round(v.subset_accuracy, 4)
+    ('categorical_accuracy', 1.0, 0.6667)
+    >>> round(v.binary_accuracy, 4), round(v.hamming_loss, 4)
+    (0.8333, 0.1667)
+    """
     p = predictions
     raw_half = 1.0 / (1.0 + np.exp(-0.5)) if p.conversion == "sigmoid" else 0.5
     if p.task == "multilabel":
