@@ -62,7 +62,12 @@ NUMBER_TEXT = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 
 @dataclass(frozen=True)
 class NamedBytes:
-    """An uploaded file: its original name (for the format and messages) and its bytes."""
+    """An uploaded file: its original name (for the format and messages) and its bytes.
+
+    >>> upload = NamedBytes("preds.csv", b"label,prob_cat,prob_dog\\ncat,0.8,0.2\\ndog,0.3,0.7\\n")
+    >>> load(upload).predictions.class_names
+    ('cat', 'dog')
+    """
 
     name: str
     data: bytes
@@ -73,7 +78,15 @@ Source = str | Path | NamedBytes
 
 @dataclass(frozen=True)
 class Mapping:
-    """The user's overrides of what is detected in a file (None: detect)."""
+    """The user's overrides of what is detected in a file (None: detect).
+
+    >>> data = NamedBytes("iris.csv",
+    ...                   b"species,setosa,versicolor\\nsetosa,0.9,0.1\\nversicolor,0.4,0.6\\n")
+    >>> layout = load(data, Mapping(label_column="species",
+    ...                             score_columns=("setosa", "versicolor"))).layout
+    >>> layout.label_column, layout.score_columns
+    ('species', ('setosa', 'versicolor'))
+    """
 
     label_column: str | None = None
     score_columns: tuple[str, ...] | None = None
@@ -85,7 +98,19 @@ class Mapping:
 
 @dataclass(frozen=True)
 class Layout:
-    """What was found in a file and how it was read."""
+    """What was found in a file and how it was read.
+
+    >>> upload = NamedBytes("preds.csv", b"label,prob_cat,prob_dog\\ncat,0.8,0.2\\ndog,0.3,0.7\\n")
+    >>> loaded = load(upload)
+    >>> loaded.layout.label_column, loaded.layout.score_columns, loaded.layout.n_rows
+    ('label', ('prob_cat', 'prob_dog'), 2)
+    >>> for part in loaded.layout.describe(loaded.predictions).split("; "):
+    ...     print(part)
+    preds.csv: CSV, 2 rows
+    labels: 'label' (class names)
+    scores: prob_cat, prob_dog
+    multiclass, 2 classes, scores: softmax probabilities: rows sum to 1
+    """
 
     file: str
     format: str
@@ -122,7 +147,16 @@ class Layout:
 
 @dataclass(frozen=True, eq=False)
 class Loaded:
-    """A whole file as read (every split and model) and what was detected in it."""
+    """A whole file as read (every split and model) and what was detected in it.
+
+    >>> text = (b"label,prob_cat,prob_dog,split\\ncat,0.8,0.2,test\\n"
+    ...         b"dog,0.3,0.7,test\\ndog,0.6,0.4,train\\n")
+    >>> loaded = load(NamedBytes("preds.csv", text))
+    >>> loaded.predictions.n_samples, loaded.predictions.splits
+    (3, ('train', 'test'))
+    >>> loaded.select().n_samples   # the test split by default
+    2
+    """
 
     predictions: Predictions
     layout: Layout
@@ -160,6 +194,14 @@ def load(
     """Read one prediction file (or an NPY pair: labels, then scores) into Predictions.
 
     Raises :class:`InputError` naming the file, row or column on any bad input.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "preds.csv")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("label,prob_cat,prob_dog\\ncat,0.8,0.2\\ndog,0.3,0.7\\ndog,0.6,0.4\\n")
+    >>> loaded = load(path)
+    >>> loaded.predictions.n_samples, loaded.predictions.class_names, loaded.layout.format
+    (3, ('cat', 'dog'), 'csv')
     """
     items = [sources] if isinstance(sources, (str, Path, NamedBytes)) else list(sources)
     if not 1 <= len(items) <= 2:
@@ -187,16 +229,37 @@ def load_predictions(
     model: str | None = None,
     max_bytes: int | None = None,
 ) -> Predictions:
-    """:func:`load`, then one model and split (see :meth:`Loaded.select`)."""
+    """:func:`load`, then one model and split (see :meth:`Loaded.select`).
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "preds.csv")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("label,prob_cat,prob_dog,split\\ncat,0.8,0.2,test\\n"
+    ...                 "dog,0.3,0.7,test\\ndog,0.6,0.4,train\\n")
+    >>> load_predictions(path).n_samples, load_predictions(path, split="train").n_samples
+    (2, 1)
+    """
     return load(sources, mapping, max_bytes=max_bytes).select(split, model)
 
 
 def source_name(source: Source) -> str:
+    """The name a source is known by in messages: an upload's name, else the path.
+
+    >>> source_name(NamedBytes("upload.csv", b"label,p\\n")), source_name("data/preds.csv")
+    ('upload.csv', 'data/preds.csv')
+    """
     return source.name if isinstance(source, NamedBytes) else str(source)
 
 
 def file_format(source: Source) -> str:
-    """The format named by the file's extension; InputError listing the supported ones."""
+    """The format named by the file's extension; InputError listing the supported ones.
+
+    >>> file_format("scores.parquet"), file_format(NamedBytes("preds.TSV", b""))
+    ('parquet', 'tsv')
+    >>> file_format("preds.xlsx")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    evalcore.errors.InputError: preds.xlsx: unsupported file type '.xlsx'; expected one of .csv, ...
+    """
     name = source_name(source)
     suffix = Path(name).suffix.lower()
     if suffix not in FORMATS:
@@ -208,7 +271,18 @@ def file_format(source: Source) -> str:
 
 
 def max_bytes_default() -> int:
-    """The size limit: ``$EVALCORE_MAX_BYTES`` if set, else 1 GiB."""
+    """The size limit: ``$EVALCORE_MAX_BYTES`` if set, else 1 GiB.
+
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"EVALCORE_MAX_BYTES": "500M"}):
+    ...     max_bytes_default()
+    524288000
+    >>> with mock.patch.dict(os.environ):
+    ...     _ = os.environ.pop("EVALCORE_MAX_BYTES", None)
+    ...     max_bytes_default() == 1 << 30
+    True
+    """
     value = os.environ.get(MAX_BYTES_ENV)
     if not value:
         return DEFAULT_MAX_BYTES
@@ -219,7 +293,11 @@ def max_bytes_default() -> int:
 
 
 def parse_size(text: str) -> int:
-    """'1G', '500M', '10k' or a number of bytes -> bytes."""
+    """'1G', '500M', '10k' or a number of bytes -> bytes.
+
+    >>> [parse_size(s) for s in ("1G", "500M", "10k", "1.5MiB", "2048")]
+    [1073741824, 524288000, 10240, 1572864, 2048]
+    """
     units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
     spec = str(text).strip().lower().removesuffix("ib").removesuffix("b")
     scale = units.get(spec[-1:], 1)
@@ -234,7 +312,14 @@ def parse_size(text: str) -> int:
 
 
 def read_bytes(source: Source, *, max_bytes: int | None = None) -> bytes:
-    """The file's bytes, after checking that it exists and is within the size limit."""
+    """The file's bytes, after checking that it exists and is within the size limit.
+
+    >>> read_bytes(NamedBytes("preds.csv", b"label,p\\n1,0.5\\n"))
+    b'label,p\\n1,0.5\\n'
+    >>> read_bytes(NamedBytes("preds.csv", b"x" * 100), max_bytes=10)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    evalcore.errors.InputError: preds.csv: 100 bytes is over the size limit of 10 bytes (set it ...)
+    """
     name = source_name(source)
     limit = max_bytes or max_bytes_default()
     if isinstance(source, NamedBytes):
@@ -258,7 +343,12 @@ def read_bytes(source: Source, *, max_bytes: int | None = None) -> bytes:
 
 
 def read_table(source: Source, *, max_bytes: int | None = None) -> pd.DataFrame:
-    """A CSV, TSV or Parquet file as a DataFrame with unique, stripped string column names."""
+    """A CSV, TSV or Parquet file as a DataFrame with unique, stripped string column names.
+
+    >>> frame = read_table(NamedBytes("preds.csv", b" label ,p_dog\\ncat,0.2\\ndog,0.9\\n"))
+    >>> list(frame.columns), frame.shape
+    (['label', 'p_dog'], (2, 2))
+    """
     name = source_name(source)
     fmt = file_format(source)
     if fmt not in ("csv", "tsv", "parquet"):
@@ -328,7 +418,13 @@ def _parquet_bytes(metadata) -> int:
 
 def check_expanded(name: str, nbytes: int, limit: int, what: str = "is") -> None:
     """Refuse, before allocating, data that would take more memory than the size limit (at
-    least MIN_MEMORY_LIMIT: a small file's bound is no reason to refuse it)."""
+    least MIN_MEMORY_LIMIT: a small file's bound is no reason to refuse it).
+
+    >>> check_expanded("big.csv", 1 << 20, 1 << 20)   # within the limit: nothing happens
+    >>> check_expanded("big.csv", 100 << 20, 1 << 20)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    evalcore.errors.InputError: big.csv: is too large for memory once read (about 100.0 MiB; ...)
+    """
     limit = max(limit, MIN_MEMORY_LIMIT)
     if nbytes > limit:
         raise InputError(
@@ -408,7 +504,14 @@ def table_predictions(
     where: Callable[[int], str] | None = None,
 ) -> Loaded:
     """Detect the wide layout in a DataFrame (or apply ``mapping``) and validate it.
-    ``where(i)``: how an error names the frame's row i (default: by ``fmt``)."""
+    ``where(i)``: how an error names the frame's row i (default: by ``fmt``).
+
+    >>> frame = pd.DataFrame({"label": ["cat", "dog"], "prob_cat": [0.8, 0.3],
+    ...                       "prob_dog": [0.2, 0.7]})
+    >>> loaded = table_predictions(frame, name="frame")
+    >>> loaded.predictions.class_names, loaded.layout.score_columns
+    (('cat', 'dog'), ('prob_cat', 'prob_dog'))
+    """
     columns = [str(c) for c in frame.columns]
     where = where or _row_namer(fmt)
     lower = {c.lower(): c for c in reversed(columns)}
@@ -883,7 +986,15 @@ def _row_namer(fmt: str):
 
 
 def read_npz(source: Source, *, max_bytes: int | None = None) -> dict[str, np.ndarray]:
-    """Every array of an .npz archive, read with ``allow_pickle=False``."""
+    """Every array of an .npz archive, read with ``allow_pickle=False``.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "preds.npz")
+    >>> np.savez(path, y_true=np.array([0, 1]), y_score=np.array([0.2, 0.9]))
+    >>> arrays = read_npz(path)
+    >>> sorted(arrays), arrays["y_score"].tolist()
+    (['y_score', 'y_true'], [0.2, 0.9])
+    """
     name = source_name(source)
     data = read_bytes(source, max_bytes=max_bytes)
     if data.startswith(b"\x93NUMPY"):
@@ -918,7 +1029,14 @@ def read_npz(source: Source, *, max_bytes: int | None = None) -> dict[str, np.nd
 
 
 def read_npy(source: Source, *, max_bytes: int | None = None) -> np.ndarray:
-    """One .npy array, read with ``allow_pickle=False``."""
+    """One .npy array, read with ``allow_pickle=False``.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "scores.npy")
+    >>> np.save(path, np.array([[0.2, 0.8], [0.7, 0.3]]))
+    >>> read_npy(path).tolist()
+    [[0.2, 0.8], [0.7, 0.3]]
+    """
     name = source_name(source)
     data = read_bytes(source, max_bytes=max_bytes)
     if not data.startswith(b"\x93NUMPY"):
@@ -1015,7 +1133,13 @@ def _from_arrays(arrays, mapping: Mapping, name: str, fmt: str, ignored=()) -> L
 class ScoreTable:
     """Scores of known classes read from a file that need not hold labels (to apply a
     decision): the (N, C) matrix, the kind its columns say (None: not said), and the ids and
-    labels when the file has them."""
+    labels when the file has them.
+
+    >>> new = NamedBytes("new.csv", b"id,prob_cat,prob_dog\\na,0.9,0.1\\n")
+    >>> table = read_scores(new, ["cat", "dog"])
+    >>> table.scores.tolist(), table.score_kind, table.ids.tolist(), table.labels
+    ([[0.9, 0.1]], 'probability', ['a'], None)
+    """
 
     scores: np.ndarray
     score_kind: ScoreKind | None
@@ -1028,7 +1152,13 @@ def read_scores(source: Source, scored: Sequence[str], *, max_bytes: int | None 
                 ) -> ScoreTable:
     """The score columns of ``scored`` classes (``prob_<c>``, ``logit_<c>``, ... or ``<c>``)
     of a CSV/TSV/Parquet table, or ``y_score`` of an NPZ (``id``, ``y_true`` optional) or one
-    NPY array; an ``id`` and a label column are carried when present."""
+    NPY array; an ``id`` and a label column are carried when present.
+
+    >>> new = NamedBytes("new.csv", b"id,logit_cat,logit_dog\\na,2.0,-1.0\\nb,0.5,1.5\\n")
+    >>> table = read_scores(new, ["cat", "dog"])
+    >>> table.scores.tolist(), table.score_kind, table.ids.tolist(), table.columns
+    ([[2.0, -1.0], [0.5, 1.5]], 'logit', ['a', 'b'], ('logit_cat', 'logit_dog'))
+    """
     name = source_name(source)
     fmt = file_format(source)
     if fmt == "npy":
@@ -1084,6 +1214,10 @@ def read_cost_matrix(source: Source, classes: Sequence[str]) -> np.ndarray:
         true,cat,dog,abstained
         cat,0,1,0.2
         dog,5,0,0.2
+
+    >>> costs = NamedBytes("costs.csv", b"true,cat,dog,abstained\\ncat,0,1,0.2\\ndog,5,0,0.2\\n")
+    >>> read_cost_matrix(costs, ["dog", "cat"]).tolist()   # rows and columns in class order
+    [[0.0, 5.0, 0.2], [1.0, 0.0, 0.2]]
     """
     name = source_name(source)
     frame = read_table(source)
@@ -1111,7 +1245,16 @@ def read_cost_matrix(source: Source, classes: Sequence[str]) -> np.ndarray:
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> None:
-    """A DataFrame as CSV or Parquet, by the path's extension."""
+    """A DataFrame as CSV or Parquet, by the path's extension.
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "decisions.csv")
+    >>> write_table(pd.DataFrame({"id": ["a", "b"], "predicted": ["cat", "dog"]}), path)
+    >>> print(open(path).read().strip())
+    id,predicted
+    a,cat
+    b,dog
+    """
     path = Path(path)
     fmt = TABLE_FORMATS.get(path.suffix.lower())
     if fmt not in ("csv", "parquet"):
@@ -1139,6 +1282,16 @@ def write_predictions(
     predictions are logits, they are written as ``logit_<class>`` columns instead (one per
     class; one, the positive class', for binary), which read back as the same probabilities
     and score kind ``logit``.
+
+    >>> import os, tempfile
+    >>> p = Predictions.from_arrays([0, 1, 1], np.array([[.8, .2], [.6, .4], [.1, .9]]),
+    ...                             class_names=["cat", "dog"])
+    >>> path = os.path.join(tempfile.mkdtemp(), "preds.parquet")
+    >>> write_predictions(p, path)
+    >>> read_table(path).columns.tolist()
+    ['label', 'prob_cat', 'prob_dog']
+    >>> load_predictions(path).scores.tolist() == p.scores.tolist()
+    True
     """
     path = Path(path)
     if TABLE_FORMATS.get(path.suffix.lower()) not in ("csv", "parquet"):
