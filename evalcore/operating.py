@@ -44,7 +44,13 @@ _PATTERNS = {
 
 @dataclass(frozen=True)
 class Objective:
-    """A parsed objective; ``value`` is beta, R, P or F; costs are for ``cost``."""
+    """A parsed objective; ``value`` is beta, R, P or F; costs are for ``cost``.
+
+    >>> Objective.parse("recall>=0.9")
+    Objective(kind='recall', value=0.9, cost_fn=1.0, text='recall>=0.9')
+    >>> Objective.parse("cost:1,5").value, Objective.parse("cost:1,5").cost_fn
+    (1.0, 5.0)
+    """
 
     kind: str
     value: float = 1.0
@@ -80,7 +86,18 @@ class OperatingPoint:
     ``rule`` None: counted on the one-vs-rest curve of the class; else the counts are the
     decision's own (its K x K matrix) with ``decision`` the decision at the chosen value.
     ``threshold`` is +inf for "predict none" on a curve; None when no value meets the
-    objective: ``feasible`` is False and ``reason`` says why (and which rule would)."""
+    objective: ``feasible`` is False and ``reason`` says why (and which rule would).
+
+    >>> from evalcore import compute_curves
+    >>> curves = compute_curves([0, 0, 1, 1, 0, 1], [0.1, 0.4, 0.35, 0.8, 0.2, 0.9])
+    >>> point = operating_point(curves, "1", "recall>=1")
+    >>> point.threshold, point.feasible, point.counts.row(0)["precision"]
+    (0.35, True, 0.75)
+    >>> {k: point.to_dict()[k] for k in ("class", "counted", "tp", "fp")}
+    {'class': '1', 'counted': 'one-vs-rest curve', 'tp': 3, 'fp': 1}
+    >>> operating_point(curves, "1", "fpr<=0").threshold
+    0.8
+    """
 
     class_name: str
     objective: str
@@ -169,7 +186,17 @@ def operating_point(
 def choose(goal: Objective, name: str, tp: np.ndarray, fp: np.ndarray, support: int,
            negatives: int) -> tuple[int | None, str | None]:
     """The step (index into ``tp``/``fp``, step 0 = nothing called ``name``) meeting
-    ``goal``, or None with the reason. Ties go to the first step (the highest threshold)."""
+    ``goal``, or None with the reason. Ties go to the first step (the highest threshold).
+
+    >>> import numpy as np
+    >>> tp, fp = np.array([0, 1, 2, 2, 3]), np.array([0, 0, 0, 1, 1])  # step 0: predict none
+    >>> choose(Objective.parse("f1"), "1", tp, fp, support=3, negatives=2)
+    (4, None)
+    >>> choose(Objective.parse("precision>=1"), "1", tp, fp, support=3, negatives=2)
+    (2, None)
+    >>> choose(Objective.parse("recall>=1"), "1", np.array([0, 0]), np.array([0, 2]), 0, 2)
+    (None, "'1' has no positive samples")
+    """
     fn = support - tp
     if support == 0 and goal.kind != "cost":
         return None, f"{name!r} has no positive samples"
@@ -266,7 +293,16 @@ def _first_best(values: np.ndarray) -> int:
 @dataclass(frozen=True)
 class Transfer:
     """Thresholds chosen on one split (``fit``) and applied to another (``apply``): the same
-    threshold's counts on both, to show thresholds that over-fit."""
+    threshold's counts on both, to show thresholds that over-fit.
+
+    >>> from evalcore import compute_curves
+    >>> fit = compute_curves([0, 0, 1, 1, 0, 1], [0.1, 0.4, 0.35, 0.8, 0.2, 0.9])
+    >>> test = compute_curves([0, 1, 1, 0, 1, 0], [0.3, 0.6, 0.3, 0.5, 0.9, 0.1])
+    >>> t = transfer_thresholds(fit, test, "f1")
+    >>> row = t.to_dict()["per_class"]["1"]
+    >>> row["threshold"], round(row["fit"]["f1"], 4), round(row["apply"]["f1"], 4)
+    (0.35, 0.8571, 0.6667)
+    """
 
     objective: str
     points: tuple[OperatingPoint, ...]  # per class, on the fit split
@@ -287,7 +323,15 @@ class Transfer:
 
 def transfer_thresholds(fit: CurveSet, apply: CurveSet, objective: str | Objective) -> Transfer:
     """Choose every class' threshold on ``fit`` by ``objective``; count it on both splits.
-    A class without a threshold on ``fit`` keeps +inf (predicts none)."""
+    A class without a threshold on ``fit`` keeps +inf (predicts none).
+
+    >>> from evalcore import compute_curves
+    >>> fit = compute_curves([0, 0, 1, 1, 0, 1], [0.1, 0.4, 0.35, 0.8, 0.2, 0.9])
+    >>> test = compute_curves([0, 1, 1, 0, 1, 0], [0.3, 0.6, 0.3, 0.5, 0.9, 0.1])
+    >>> t = transfer_thresholds(fit, test, "recall>=1")
+    >>> t.points[0].threshold, t.fit.recall.tolist(), t.apply.recall.round(4).tolist()
+    (0.35, [1.0], [0.6667])
+    """
     if fit.names != apply.names:
         raise InputError(f"the two splits have different classes: {list(fit.names)} and "
                          f"{list(apply.names)}")

@@ -50,7 +50,13 @@ _TOLERANCE = 1e-12
 
 @dataclass(frozen=True)
 class Constraint:
-    """A bound on one class' recall, precision or FPR, or on the coverage."""
+    """A bound on one class' recall, precision or FPR, or on the coverage.
+
+    >>> Constraint.parse("recall(dog)>=0.9", ("cat", "dog", "eel"))
+    Constraint(metric='recall', curve=1, op='>=', bound=0.9, text='recall(dog)>=0.9')
+    >>> Constraint.parse("coverage >= 0.8", ("cat", "dog", "eel")).metric
+    'coverage'
+    """
 
     metric: str  # recall | precision | fpr | coverage
     curve: int | None  # the scored column; None for coverage
@@ -86,7 +92,16 @@ class Constraint:
 
 @dataclass(frozen=True)
 class Score:
-    """An objective's value and each constraint's, for one decision on some data."""
+    """An objective's value and each constraint's, for one decision on some data.
+
+    >>> import numpy as np
+    >>> p = Predictions.from_arrays([0, 1, 2, 1], np.array(
+    ...     [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7], [.5, .4, .1]]))
+    >>> goal = Constraint.parse("recall(1)>=1", p.class_names)
+    >>> s = score(p, Decision.per_class(p.class_names, 0.5), "macro-f1", constraints=(goal,))
+    >>> round(s.objective, 4), s.constraints, float(s.violation((goal,)))
+    (0.7778, (0.5,), 0.5)
+    """
 
     objective: float
     constraints: tuple[float | None, ...]
@@ -99,7 +114,18 @@ class Score:
 @dataclass(frozen=True)
 class Optimised:
     """What :func:`optimise` found: the decision, the objective before and after, each
-    constraint before and after, and whether every constraint is met."""
+    constraint before and after, and whether every constraint is met.
+
+    >>> import numpy as np
+    >>> p = Predictions.from_arrays([0, 1, 2, 1], np.array(
+    ...     [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7], [.5, .4, .1]]))
+    >>> best = optimise(p, Decision.priority(p.class_names, {}), "accuracy",
+    ...                 constraints=["recall(1)>=1"])
+    >>> best.feasible, best.decision.describe(), best.after.objective
+    (True, 'priority (1 >= 0.4), else argmax', 1.0)
+    >>> {k: best.to_dict()[k] for k in ("direction", "before", "after")}
+    {'direction': 'maximise', 'before': 0.75, 'after': 1.0}
+    """
 
     objective: str
     decision: Decision
@@ -134,7 +160,20 @@ class Optimised:
 def score(predictions: Predictions, decision: Decision, objective: str = "macro-f1", *,
           costs=None, constraints: tuple[Constraint, ...] = ()) -> Score:
     """The objective and constraint values of ``decision`` on ``predictions``, counted by
-    :func:`~evalcore.decisions.confusion` (use it to report on another split)."""
+    :func:`~evalcore.decisions.confusion` (use it to report on another split).
+
+    >>> import numpy as np
+    >>> p = Predictions.from_arrays([0, 1, 2, 1], np.array(
+    ...     [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7], [.5, .4, .1]]))
+    >>> tuned = optimise(p, Decision.per_class(p.class_names, 0.5), "macro-f1").decision
+    >>> other = Predictions.from_arrays([1, 0, 2], np.array(
+    ...     [[.3, .5, .2], [.7, .2, .1], [.2, .3, .5]]))
+    >>> score(other, tuned, "macro-f1").objective, score(other, tuned, "accuracy").objective
+    (1.0, 1.0)
+    >>> costs = [[0, 1, 1], [5, 0, 1], [1, 1, 0]]  # calling a true 1 a 0 costs 5
+    >>> score(p, Decision.argmax(p.class_names), "cost", costs=costs).objective
+    1.25
+    """
     p = predictions
     _check_objective(objective, p, decision, costs)
     result = confusion(p, decision, zero_division=0.0)

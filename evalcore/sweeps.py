@@ -50,7 +50,19 @@ class Sweep:
     """The outcomes of ``decision`` at every value of one parameter (of scored column
     ``curve``). Step j applies ``values[j]``; it has switched the first ``ends[j]`` of the
     switching rows (``rows``, in order of their keys). Step 0 switches none. Outcomes are
-    class indices, K = abstained; for multilabel, label ``curve`` as 0 (no) / 1 (yes)."""
+    class indices, K = abstained; for multilabel, label ``curve`` as 0 (no) / 1 (yes).
+
+    >>> import numpy as np
+    >>> p = Predictions.from_arrays([0, 1, 2, 1], np.array(
+    ...     [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7], [.5, .4, .1]]))
+    >>> s = sweep(p, Decision.priority(p.class_names, {"1": 0.5}), 1)
+    >>> s.parameter, s.values[1:].tolist(), s.ends.tolist()  # step 0: above every score
+    ('threshold', [0.4, 0.3, 0.2], [0, 1, 2, 3])
+    >>> s.correct().tolist(), s.class_counts(1)[0].tolist()  # right rows, TP of class 1
+    ([3, 4, 3, 2], [1, 2, 2, 2])
+    >>> s.decision_at(int(s.correct().argmax())).describe()
+    'priority (1 >= 0.4), else argmax'
+    """
 
     decision: Decision
     curve: int
@@ -103,7 +115,17 @@ def sweep(predictions: Predictions, decision: Decision | str, curve: int | str) 
     """The exact :class:`Sweep` of one class' parameter of ``decision`` on ``predictions``.
 
     ``curve``: the scored column (a class name or index; ignored but checked for abstain).
-    InputError for rules without such a parameter (argmax, cost)."""
+    InputError for rules without such a parameter (argmax, cost).
+
+    >>> import numpy as np
+    >>> p = Predictions.from_arrays([0, 1, 2, 1], np.array(
+    ...     [[.6, .3, .1], [.2, .5, .3], [.1, .2, .7], [.5, .4, .1]]))
+    >>> s = sweep(p, Decision.weighted(p.class_names, 1.0), "1")
+    >>> s.parameter, s.values.round(3).tolist(), s.correct().tolist()
+    ('weight', [0.3, 0.6, 1.25, 2.0, 3.5], [2, 3, 4, 3, 2])
+    >>> sweep(p, "abstain", 0).values[1:].tolist()
+    [0.7, 0.6, 0.5]
+    """
     p = predictions
     d = as_decision(p, decision)
     if d.rule not in SWEPT_RULES:
