@@ -41,7 +41,12 @@ MEMORY_FRACTION = 0.5
 
 
 def memory_default() -> int:
-    """Half the machine's physical memory, in bytes."""
+    """Half the machine's physical memory, in bytes.
+
+    >>> import os
+    >>> memory_default() == int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 0.5)
+    True
+    """
     return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * MEMORY_FRACTION)
 
 

@@ -47,7 +47,17 @@ T = TypeVar("T")
 def dataset_files(paths: Sequence[str | Path], engine: str = "duckdb"
                   ) -> tuple[str, list[str], str]:
     """(name for messages, files, format) of the PATH arguments: Parquet files, a glob, or a
-    directory of Parquet files (searched recursively); or one CSV/TSV file."""
+    directory of Parquet files (searched recursively); or one CSV/TSV file.
+
+    >>> import os, tempfile, pandas as pd
+    >>> folder = tempfile.mkdtemp()
+    >>> for i in range(2):   # a directory of Parquet parts
+    ...     frame = pd.DataFrame({"label": [0, 1], "score": [0.2, 0.7]})
+    ...     frame.to_parquet(f"{folder}/part-{i}.parquet")
+    >>> name, files, fmt = dataset_files([folder])
+    >>> [os.path.basename(f) for f in files], fmt
+    (['part-0.parquet', 'part-1.parquet'], 'parquet')
+    """
     files: list[str] = []
     for path in map(str, paths):
         if os.path.isdir(path):
@@ -79,7 +89,18 @@ def dataset_files(paths: Sequence[str | Path], engine: str = "duckdb"
 @dataclass(frozen=True)
 class Info:
     """What the engine knows of the selected rows without holding them (as Predictions says
-    it of rows in memory)."""
+    it of rows in memory).
+
+    >>> import tempfile, pandas as pd
+    >>> from evalcore.engines.duck import DuckDataset
+    >>> path = tempfile.mkdtemp() + "/preds.csv"
+    >>> pd.DataFrame({"label": ["cat", "dog", "dog", "cat"],
+    ...               "prob_dog": [0.2, 0.9, 0.6, 0.7]}).to_csv(path, index=False)
+    >>> with DuckDataset([path]) as data:
+    ...     info = data.info
+    >>> info.class_names, info.task, info.n_samples, info.curve_names
+    (('cat', 'dog'), 'binary', 4, ('dog',))
+    """
 
     class_names: tuple[str, ...]
     task: str
@@ -102,7 +123,17 @@ class SqlDataset:
     and ``located`` (``__file``, ``__row`` and every column of ``src``) in
     :meth:`_create_sources`, runs queries (:meth:`_rows`, :meth:`_arrow`) and spells its
     dialect (:meth:`q`, :meth:`lit`, :meth:`full_match`, :meth:`unit_hash`,
-    :meth:`quantiles`); then calls :meth:`_open`."""
+    :meth:`quantiles`); then calls :meth:`_open`.
+
+    >>> import tempfile, pandas as pd
+    >>> from evalcore.engines.duck import DuckDataset   # a SqlDataset
+    >>> path = tempfile.mkdtemp() + "/preds.csv"
+    >>> pd.DataFrame({"label": ["cat", "dog", "dog", "cat"],
+    ...               "prob_dog": [0.2, 0.9, 0.6, 0.7]}).to_csv(path, index=False)
+    >>> with DuckDataset([path]) as data:   # counted in SQL, the rows never all in memory
+    ...     data.confusion().accuracy, data.curves().roc_auc.macro
+    (0.75, 0.75)
+    """
 
     TEXT = "VARCHAR"  # the dialect's text type
     engine: str
@@ -597,7 +628,14 @@ class SqlDataset:
 def predictions_of(batch, width: int, class_names: tuple[str, ...], task: str,
                    score_kind: str) -> Predictions:
     """A pyarrow batch or table of labels (``width`` columns) and scores as Predictions with
-    the dataset's classes, task and score kind (logits converted by the in-memory code)."""
+    the dataset's classes, task and score kind (logits converted by the in-memory code).
+
+    >>> import pyarrow as pa
+    >>> batch = pa.table({"y": [0, 1, 1], "s0": [0.2, 0.7, 0.9]})
+    >>> p = predictions_of(batch, 1, ("neg", "pos"), "binary", "probability")
+    >>> p.n_samples, p.class_names, p.y_true.tolist()
+    (3, ('neg', 'pos'), [0, 1, 1])
+    """
     arrays = [batch.column(j).to_numpy(zero_copy_only=False) for j in range(batch.num_columns)]
     y = np.column_stack(arrays[:width]) == 1 if task == "multilabel" else arrays[0].astype(np.int64)
     scores = np.column_stack(arrays[width:])
