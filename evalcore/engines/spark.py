@@ -54,7 +54,14 @@ _VIEWS = re.compile(r"\b(FROM|JOIN) (src|located|data|codes)\b|\b(codes|located)
 def session(master: str | None = None):
     """The Spark session evalcore evaluates in: the active one, else Spark Connect at
     ``SPARK_REMOTE``, else a new classic session on ``master`` (quiet, without its web UI).
-    One line of error when Java or pyspark is missing."""
+    One line of error when Java or pyspark is missing.
+
+    >>> spark = session("local[1]")  # doctest: +SKIP
+    >>> spark.sparkContext.appName, spark.sparkContext.master  # doctest: +SKIP
+    ('evalcore', 'local[1]')
+    >>> spark.conf.get("spark.ui.enabled")  # doctest: +SKIP
+    'false'
+    """
     try:
         from pyspark.sql import SparkSession
     except ImportError:
