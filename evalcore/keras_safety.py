@@ -57,7 +57,25 @@ SAFE_MODE = "evalcore loads only models built from Keras' own layers, in safe mo
 
 
 def read_model_config(path: Path, label: str) -> dict:
-    """The model's config as plain JSON, read without Keras."""
+    """The model's config as plain JSON, read without Keras.
+
+    >>> import json, tempfile, zipfile
+    >>> from pathlib import Path
+    >>> config = {"class_name": "Sequential", "module": "keras", "config": {"layers": []}}
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder, "model.keras")
+    ...     with zipfile.ZipFile(path, "w") as archive:
+    ...         archive.writestr("config.json", json.dumps(config))
+    ...     same = read_model_config(path, "model.keras") == config
+    ...     _ = Path(folder, "broken.keras").write_bytes(b"not a zip")
+    ...     try:
+    ...         read_model_config(Path(folder, "broken.keras"), "broken.keras")
+    ...     except InputError as error:
+    ...         print(error)
+    broken.keras: not a Keras model (not a zip archive, or a truncated one)
+    >>> same
+    True
+    """
     if path.suffix == ".keras":
         text = _keras_zip_config(path, label)
     else:
@@ -131,7 +149,16 @@ def _h5_config(path: Path, label: str) -> str | bytes:
 def refusal(config: dict) -> str | None:
     """Why the config must not be loaded (code from outside Keras), or None. Walks every
     object in file order. The top-level ``compile_config`` is skipped: with
-    ``compile=False`` Keras never deserializes it (a nested model's is deserialized)."""
+    ``compile=False`` Keras never deserializes it (a nested model's is deserialized).
+
+    >>> refusal({"class_name": "Sequential", "module": "keras", "config": {"layers": []}}) is None
+    True
+    >>> refusal({"class_name": "Sequential", "module": "keras", "config": {"layers": [],
+    ...     "seed": {"class_name": "Seeder", "module": "mypkg.tools", "config": {}}}})
+    "object 'Seeder' comes from module 'mypkg.tools', not from Keras"
+    >>> refusal({"class_name": "Dense", "registered_name": "mypkg>Dense", "config": {}})
+    "custom layer 'mypkg>Dense' is code from outside Keras"
+    """
     # (object, is it a layer or the model, name of the enclosing layer)
     queue: deque[tuple[Any, bool, str | None]] = deque([(config, True, None)])
     while queue:
@@ -314,7 +341,12 @@ def keras_module():
     """Import Keras lazily. TensorFlow's C++ start-up lines ("oneDNN custom operations are
     on", absl's "All log messages before absl::InitializeLog()") are written straight to file
     descriptor 2 whatever TF_CPP_MIN_LOG_LEVEL says, so the import runs with it pointed at
-    /dev/null: the CLI's stderr keeps its one line on error."""
+    /dev/null: the CLI's stderr keeps its one line on error.
+
+    >>> keras = keras_module()  # doctest: +SKIP
+    >>> keras.__version__, keras.backend.backend()  # doctest: +SKIP
+    ('3.15.1', 'tensorflow')
+    """
     import sys
 
     if "keras" in sys.modules:
