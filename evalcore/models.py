@@ -55,7 +55,24 @@ PASSTHROUGH_LAYERS = frozenset({
 
 def load_model(source: Source) -> keras.Model:
     """Load a ``.keras`` or ``.h5`` model safely (see the module docstring); InputError
-    naming the file for anything that is not a plain Keras model."""
+    naming the file for anything that is not a plain Keras model.
+
+    >>> import io, json, zipfile
+    >>> lambda_layer = {"class_name": "Lambda", "config": {"name": "f", "function": "..."}}
+    >>> config = {"class_name": "Sequential", "module": "keras",
+    ...           "config": {"layers": [lambda_layer]}}
+    >>> archive = io.BytesIO()
+    >>> with zipfile.ZipFile(archive, "w") as z:
+    ...     z.writestr("config.json", json.dumps(config))
+    >>> try:
+    ...     load_model(NamedBytes("upload.keras", archive.getvalue()))
+    ... except InputError as error:
+    ...     print(str(error).split(";")[0])
+    upload.keras: refused: Lambda layer (named 'f') holds Python code
+    >>> model = load_model("tiny.keras")  # doctest: +SKIP
+    >>> model.name, model.output_shape  # doctest: +SKIP
+    ('tiny', (None, 3))
+    """
     label = _label(source)
     with _local_file(source, label, MODEL_SUFFIXES) as path:
         config = read_model_config(path, label)
@@ -84,7 +101,18 @@ def load_model(source: Source) -> keras.Model:
 @dataclass(frozen=True, eq=False)
 class ModelPredictions:
     """What :func:`predict_raw` returns: the validated predictions and the model's outputs as
-    computed, (N, C) in the model's dtype, before any logit conversion (to write logits)."""
+    computed, (N, C) in the model's dtype, before any logit conversion (to write logits).
+
+    >>> import io
+    >>> from evalcore.keras_safety import keras_module
+    >>> keras = keras_module()  # doctest: +SKIP
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])  # doctest: +SKIP
+    >>> arrays = io.BytesIO()
+    >>> np.savez(arrays, x=np.random.default_rng(0).normal(size=(6, 4)), y=[0, 1, 2, 1, 0, 2])
+    >>> out = predict_raw(model, NamedBytes("data.npz", arrays.getvalue()))  # doctest: +SKIP
+    >>> out.raw_scores.shape, out.predictions.score_kind  # doctest: +SKIP
+    ((6, 3), 'logit')
+    """
 
     predictions: Predictions
     raw_scores: np.ndarray
@@ -110,6 +138,25 @@ def predict(
     npz's ``class_names``, else ``class_names``, else the defaults of ``Predictions``.
     The output layer's activation gives the score kind (softmax/sigmoid -> probabilities,
     linear -> logits; otherwise detected from the values).
+
+    >>> import io
+    >>> from evalcore.keras_safety import keras_module
+    >>> keras = keras_module()  # doctest: +SKIP
+    >>> out = keras.layers.Dense(3, activation="softmax", name="scores")  # doctest: +SKIP
+    >>> model = keras.Sequential([keras.Input((4,)), out], name="tiny")  # doctest: +SKIP
+    >>> arrays = io.BytesIO()
+    >>> np.savez(arrays, x=np.random.default_rng(0).normal(size=(6, 4)), y=[0, 1, 2, 1, 0, 2])
+    >>> data = NamedBytes("data.npz", arrays.getvalue())
+    >>> p = predict(model, data, class_names=["cat", "dog", "eel"])  # doctest: +SKIP
+    >>> p.task, p.class_names, p.score_kind  # doctest: +SKIP
+    ('multiclass', ('cat', 'dog', 'eel'), 'probability')
+    >>> p.notes[1]  # doctest: +SKIP
+    "Keras model 'tiny': output layer 'scores' (softmax, 3 units) -> probabilities"
+    >>> try:
+    ...     predict("tiny.keras", NamedBytes("data.txt", b"x"))
+    ... except InputError as error:
+    ...     print(str(error).split(";")[0])
+    data.txt: unsupported data file type '.txt'
     """
     return predict_raw(
         model_source, data_source, label_column=label_column, layer=layer,
@@ -127,7 +174,25 @@ def predict_raw(
     progress: Callable[[int, int], None] | None = None,
     class_names: Sequence[str] | None = None,
 ) -> ModelPredictions:
-    """:func:`predict`, also returning the model's raw outputs (e.g. the logits)."""
+    """:func:`predict`, also returning the model's raw outputs (e.g. the logits).
+
+    >>> import io
+    >>> from evalcore.keras_safety import keras_module
+    >>> keras = keras_module()  # doctest: +SKIP
+    >>> layers = [keras.Input((4,)), keras.layers.Dense(3)]  # linear: logits  # doctest: +SKIP
+    >>> model = keras.Sequential(layers, name="logits")  # doctest: +SKIP
+    >>> arrays = io.BytesIO()
+    >>> np.savez(arrays, x=np.random.default_rng(0).normal(size=(6, 4)), y=[0, 1, 2, 1, 0, 2])
+    >>> out = predict_raw(model, NamedBytes("data.npz", arrays.getvalue()))  # doctest: +SKIP
+    >>> out.predictions.score_kind, out.predictions.notes[0]  # doctest: +SKIP
+    ('logit', 'logits (as given), converted with softmax')
+    >>> bool(np.allclose(out.predictions.scores.sum(axis=1), 1))  # doctest: +SKIP
+    True
+    >>> predict_raw("model.keras", "data.npz", batch_size=0)
+    Traceback (most recent call last):
+        ...
+    evalcore.errors.InputError: batch_size must be a positive integer, got 0
+    """
     if (
         isinstance(batch_size, bool)
         or not isinstance(batch_size, (int, np.integer))
