@@ -647,7 +647,7 @@ def test_property_engine_matches_sklearn_and_brute_force(data):
         assert np.array_equal(thr, ref_thr)
         assert np.array_equal(tp, ref_tps) and np.array_equal(fp, ref_fps)
         plot = cs.plot[c]
-        assert plot.thresholds.size <= 50
+        assert plot.thresholds.size <= 64  # plot_points: inf and at most 63 real thresholds
         assert np.isin(plot.thresholds[1:], s.astype(np.float64)).all()
     scores64 = np.unique(p.scores.astype(np.float64))
     for t in [*thresholds, float(scores64[len(scores64) // 2])]:
@@ -734,3 +734,16 @@ def test_macro_interpolated_area_is_the_users_recipe(seed):
     assert out["roc_auc"]["macro"] == pytest.approx(
         roc_auc_score(np.eye(k)[y], s, average="macro"), abs=1e-12)
     assert "union of all classes' FPRs" in out["conventions"]["roc_auc.macro_interpolated"]
+
+
+@pytest.mark.parametrize("distinct", [50, 63, 64, 500])
+def test_plot_curves_keep_at_most_plot_points_thresholds(distinct):
+    """Every distinct score while they are fewer than plot_points, else quantiles of each
+    side: never more than plot_points thresholds (inf included)."""
+    rng = np.random.default_rng(distinct)
+    scores = np.repeat(np.linspace(0.01, 0.99, distinct), 3)
+    y = rng.integers(0, 2, scores.size)
+    plot = compute_curves(Predictions.from_arrays(y, scores), plot_points=64).plot[0]
+    assert plot.thresholds.size <= 64
+    if distinct <= 63:
+        assert plot.thresholds.size == distinct + 1
