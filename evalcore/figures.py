@@ -47,7 +47,7 @@ from plotly.colors import qualitative
 from evalcore.counts import Counts, f_beta, fmt, ratio
 from evalcore.curves import CurveSet, PlotCurve
 from evalcore.errors import InputError
-from evalcore.predictions import Predictions
+from evalcore.predictions import Predictions, class_index
 
 #: qualitative class colours (plotly's default palette), cycled for more than 10 classes
 PALETTE: tuple[str, ...] = tuple(qualitative.Plotly)
@@ -100,7 +100,7 @@ def class_colors(n: int) -> list[str]:
 def roc_figure(
     curves: CurveSet,
     *,
-    classes: Sequence[int] | None = None,
+    classes: Sequence[int | str] | None = None,
     counts: Counts | None = None,
     decision: Counts | None = None,
     decision_name: str = "decision",
@@ -169,7 +169,7 @@ def roc_figure(
 def pr_figure(
     curves: CurveSet,
     *,
-    classes: Sequence[int] | None = None,
+    classes: Sequence[int | str] | None = None,
     counts: Counts | None = None,
     decision: Counts | None = None,
     decision_name: str = "decision",
@@ -737,23 +737,17 @@ def _threshold_line(fig: go.Figure, threshold: float | None) -> None:
     )
 
 
-def _shown(curves: CurveSet, classes: Sequence[int] | None) -> np.ndarray:
+def _shown(curves: CurveSet, classes: Sequence[int | str] | None) -> np.ndarray:
     """The curve indices to draw (all by default), checked."""
     return _checked_indices(curves.names, classes)
 
 
-def _checked_indices(names: Sequence[str], classes: Sequence[int] | None) -> np.ndarray:
-    """``classes`` as indices into ``names`` (all by default); InputError when out of range."""
-    n = len(names)
+def _checked_indices(names: Sequence[str], classes: Sequence[int | str] | None) -> np.ndarray:
+    """``classes`` (names or indices) as indices into ``names`` (all by default); InputError
+    for one that is neither (:func:`~evalcore.predictions.class_index`)."""
     if classes is None:
-        return np.arange(n)
-    shown = np.asarray(list(classes))
-    if shown.size and (shown.dtype.kind not in "iu" or shown.min() < 0 or shown.max() >= n):
-        raise InputError(
-            f"expected class indices in 0..{n - 1} (classes {list(names)}), "
-            f"got {list(classes)}"
-        )
-    return shown.astype(np.int64)
+        return np.arange(len(names))
+    return np.array([class_index(names, c) for c in classes], dtype=np.int64)
 
 
 def _check_extra(curves: CurveSet, extra: Sequence[tuple[str, CurveSet]]) -> None:
@@ -813,7 +807,7 @@ def _esc(text: str) -> str:
 
 def move_operating_points(fig: go.Figure, curves: CurveSet, counts: Counts | None,
                           decision: Counts | None = None, decision_name: str = "decision",
-                          *, classes: Sequence[int] | None = None) -> go.Figure:
+                          *, classes: Sequence[int | str] | None = None) -> go.Figure:
     """Move the markers of a :func:`roc_figure` or :func:`pr_figure` in place: the one-vs-rest
     ones to ``counts`` and the decision's to ``decision`` (the curves stay: a slider move
     re-validates a few points, not the curves). ``classes``: the classes the figure shows
@@ -869,7 +863,7 @@ from evalcore.calibration import Calibration, Reliability  # noqa: E402  (block 
 _RELIABILITY_MARKER = (4.0, 14.0)  # marker size range: sqrt-scaled by the bin's sample count
 
 
-def reliability_figure(cal: Calibration, *, classes: Sequence[int] | None = None,
+def reliability_figure(cal: Calibration, *, classes: Sequence[int | str] | None = None,
                        top_label: bool = True) -> go.Figure:
     """Reliability diagram of a :class:`~evalcore.calibration.Calibration`: the "perfectly
     calibrated" diagonal, one line per shown one-vs-rest class (``classes``, default all; class

@@ -176,3 +176,16 @@ def test_the_decisions_averages_are_in_its_json_and_the_cli(tmp_path):
                           timeout=120).stdout
     macro = next(line for line in text.splitlines() if line.startswith("macro"))
     assert f"{out['macro']['recall']:.4f}" in macro
+
+
+def test_figures_take_classes_by_name_or_index():
+    y, s = _multiclass(seed=7)
+    ev = evaluate(y, s, class_names=["cat", "dog", "eel"])
+    by_name = {t.name for t in ev.plot_roc(classes=["dog"], show_micro=False,
+                                           show_macro=False).data if t.name}
+    by_index = {t.name for t in ev.plot_roc(classes=[1], show_micro=False,
+                                            show_macro=False).data if t.name}
+    assert by_name == by_index and any(n.startswith("dog") for n in by_name)
+    assert not any(n.startswith("cat") for n in by_name)
+    with pytest.raises(InputError, match="got 'dgo'"):
+        ev.plot_pr(classes=["dgo"])

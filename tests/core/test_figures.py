@@ -128,9 +128,11 @@ def test_roc_options_and_classes():
     assert [t.meta for t in _class_traces(fig)] == [2, 7]
     assert not any("average" in t.name for t in fig.data)
     assert [t.line.color for t in _class_traces(fig)] == [F.class_color(2), F.class_color(7)]
-    for bad in ([10], [-1], ["two"]):
-        with pytest.raises(InputError, match="class indices"):
+    for bad in ([10], [-1], ["cow"]):
+        with pytest.raises(InputError, match="expected a class name or index of"):
             F.roc_figure(curves, classes=bad)
+    named = F.roc_figure(curves, classes=["two", "seven"], show_micro=False, show_macro=False)
+    assert [t.meta for t in _class_traces(named)] == [2, 7]  # a class by name, as by index
     empty = F.roc_figure(curves, classes=[], counts=curves.counts_at(0.5))
     _strict_json(empty)
 
