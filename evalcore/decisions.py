@@ -590,20 +590,19 @@ def expected_costs(scores: np.ndarray, costs: np.ndarray) -> np.ndarray:
 
 def _per_class_predictions(p: Predictions, key: np.ndarray) -> np.ndarray:
     """The top class among those clearing their own threshold, else K (abstain). Rank by rank
-    (``Predictions.ranked``): a row is decided at the first rank whose class clears its
+    (``Predictions.at_rank``): a row is decided at the first rank whose class clears its
     threshold, and given up (abstain) once its r-th score is below every threshold, since no
     later rank scores higher. Most rows are decided at rank 0 or 1."""
     k = p.scores.shape[1]
     floor = key.min()
     predicted = np.full(p.n_samples, k, dtype=np.int64)
-    classes, scores = p.ranked
     hit = p.top_score >= key[p.top_class]
     predicted[hit] = p.top_class[hit]
     rows = np.flatnonzero(~hit & (p.top_score >= floor))
     for r in range(1, k):
         if not rows.size:
             break
-        cls, score = classes[r][rows], scores[r][rows]
+        cls, score = p.at_rank(r, rows)
         hit = score >= key[cls]
         predicted[rows[hit]] = cls[hit]
         rows = rows[~hit & (score >= floor)]

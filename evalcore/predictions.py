@@ -70,14 +70,44 @@ class Predictions:
         return self.scores.max(axis=1)
 
     @cached_property
-    def ranked(self) -> tuple[np.ndarray, np.ndarray]:
-        """(classes, scores), each (C, N): row r holds every sample's r-th best class and its
-        score (ties: lowest class index first). Rank by rank, so that a decision rule can
-        visit the ranks of only the rows it has not decided yet. Computed once."""
+    def _ranking(self) -> tuple[np.ndarray | None, dict]:
+        """Every row's classes best first, computed once. Float32 scores (non-negative) of at
+        most 256 classes: one integer sort of a packed key per cell, (score bits << 8) |
+        (255 - class), each rank unpacked the first time a rule asks for it (most rows are
+        decided at rank 0 or 1). Other scores: an argsort, every rank at once."""
+        k = self.scores.shape[1]
+        if self.scores.dtype == np.float32 and k <= 256 and not np.signbit(self.scores).any():
+            key = np.left_shift(self.scores.view(np.uint32), np.uint64(8), dtype=np.uint64)
+            key |= np.uint64(255) - np.arange(k, dtype=np.uint64)
+            key.sort(axis=1)
+            return key, {}
         order = np.argsort(-self.scores, axis=1, kind="stable")
         scores = np.take_along_axis(self.scores, order, axis=1)
-        small = np.uint8 if self.scores.shape[1] <= 256 else np.int32
-        return np.ascontiguousarray(order.T.astype(small)), np.ascontiguousarray(scores.T)
+        small = np.uint8 if k <= 256 else np.int32
+        return None, {r: (np.ascontiguousarray(order[:, r].astype(small)),
+                          np.ascontiguousarray(scores[:, r])) for r in range(k)}
+
+    def at_rank(self, r: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(classes, scores) of the r-th best class (r = 0: the top; ties: lowest class index
+        first) of the samples ``rows``, so that a decision rule visits the ranks of only the
+        rows it has not decided yet. The ranking is computed once.
+
+        >>> p = Predictions.from_arrays([0, 1], np.array([[0.5, 0.2, 0.3], [0.4, 0.4, 0.2]],
+        ...                                               dtype=np.float32))
+        >>> classes, scores = p.at_rank(1, np.array([0, 1]))
+        >>> classes.tolist(), scores.tolist()
+        ([2, 1], [0.30000001192092896, 0.4000000059604645])
+        """
+        key, ranks = self._ranking
+        if r not in ranks:  # unpack rank r once (concurrent callers compute the same arrays)
+            column = key[:, key.shape[1] - 1 - r]
+            classes = np.empty(column.size, dtype=np.uint8)
+            np.subtract(255, column & np.uint64(255), out=classes, casting="unsafe")
+            scores = np.empty(column.size, dtype=np.uint32)
+            np.right_shift(column, np.uint64(8), out=scores, casting="unsafe")
+            ranks[r] = classes, scores.view(np.float32)
+        classes, scores = ranks[r]
+        return classes[rows], scores[rows]
 
     @property
     def splits(self) -> tuple[str, ...]:

@@ -414,3 +414,24 @@ def test_binary_with_one_label_other_than_0_1_asks_for_class_names():
     """All labels 7: which class is that? Inventing a class '6' would be a guess."""
     with pytest.raises(InputError, match=r"only holds the label 7; pass class_names"):
         Predictions.from_arrays([7, 7, 7], [0.2, 0.5, 0.9])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_at_rank_is_the_stable_descending_order(dtype):
+    rng = np.random.default_rng(5)
+    scores = np.round(rng.random((500, 7)), 1).astype(dtype)  # many ties
+    scores[::9] = 0.0
+    scores[3, 2] = -0.0  # signed zero: the packed key must not be used
+    p = Predictions.from_arrays(rng.integers(0, 7, 500), scores, task="multiclass",
+                                score_kind="probability")
+    order = np.argsort(-p.scores, axis=1, kind="stable")  # ties: lowest class first
+    rows = rng.permutation(500)[:300]
+    for r in range(7):
+        classes, ranked = p.at_rank(r, rows)
+        assert np.array_equal(classes, order[rows, r])
+        assert np.array_equal(ranked, p.scores[rows, order[rows, r]])
+    q = Predictions.from_arrays(p.y_true, np.abs(p.scores), task="multiclass",
+                                score_kind="probability")
+    assert q._ranking[0] is not None or dtype == np.float64  # the packed key where it applies
+    classes, _ = q.at_rank(6, np.arange(500))
+    assert np.array_equal(classes, np.argsort(-q.scores, axis=1, kind="stable")[:, 6])
