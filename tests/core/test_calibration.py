@@ -511,5 +511,5 @@ def test_reliability_figure_options():
     count = np.asarray(lines[0].customdata)[:, 0]
     assert (np.diff(size[np.argsort(count)]) >= 0).all()
     for bad in ([5], [-1], [0.5]):
-        with pytest.raises(InputError, match="class indices"):
+        with pytest.raises(InputError, match="expected a class name or index of"):
             F.reliability_figure(cal, classes=bad)
