@@ -18,7 +18,9 @@ Statistics that were binned (more distinct scores than a budget) make every figu
 
 from __future__ import annotations
 
+import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Sequence
 from functools import cached_property
@@ -28,7 +30,12 @@ import numpy as np
 from evalcore.counts import Counts, ratio
 from evalcore.errors import InputError
 from evalcore.predictions import Predictions, class_index
-from evalcore.scorestats import CurveStats, StreamResult
+from evalcore import kernels
+from evalcore.scorestats import CurveStats, StreamResult, _count_dtype
+
+#: threads that count curves side by side (at most the cores this process may use)
+WORKERS = max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                    else os.cpu_count() or 1))
 
 #: how the averages of ``CurveSet.to_dict`` are defined (stated in the JSON)
 AVERAGE_CONVENTIONS = {
@@ -288,9 +295,10 @@ class CurveSet:
 def compute_curves(
     predictions: Predictions, y_score=None, *, plot_points: int = DEFAULT_PLOT_POINTS
 ) -> CurveSet:
-    """Sort each class' scores once (with their labels) into its statistics; derive every
-    ranking metric from them. ``predictions``: a :class:`Predictions`, or the labels with
-    ``y_score`` (as ``Predictions.from_arrays`` takes them).
+    """Sort each class' scores once (with their labels) and count its statistics and exact
+    figures in one compiled pass; derive every ranking metric from them. ``predictions``: a
+    :class:`Predictions`, or the labels with ``y_score`` (as ``Predictions.from_arrays`` takes
+    them).
 
     >>> compute_curves([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]).roc_auc.macro
     0.75
@@ -306,26 +314,27 @@ def compute_curves(
     elif y_score is not None:
         raise InputError("compute_curves(predictions): the scores are in the Predictions")
     p = predictions
-    multiclass = p.task == "multiclass"
-    k = p.scores.shape[1]
-    pair_u2 = np.zeros((k, k)) if multiclass else None  # [j, l]: 2 U of class j vs l, column j
-    micro, micro_plot = (None, None) if len(p.curve_names) == 1 else _micro_from_cells(p, plot_points)
-    stats = []  # the micro average first: its sorted cells never sit beside every curve's stats
-    for c in range(len(p.curve_names)):
-        codes = p.y_true if multiclass else p.positives(c).view(np.uint8)
-        values, labels = _sort_with_labels(np.ascontiguousarray(p.scores[:, c]), codes)
-        stats.append(CurveStats.from_sorted(values, labels == (c if multiclass else 1)))
-        if pair_u2 is not None:
-            pair_u2[c] = _u2_by_label(stats[-1], labels, k)
-        del values, labels
-    stats = tuple(stats)
-    sizes = np.bincount(p.y_true, minlength=k) if multiclass else None
-    summaries = tuple(_summary(name, st) for name, st in zip(p.curve_names, stats))
-    plots = tuple(_plot_curve(st, plot_points) for st in stats)
-    if micro is None:
+    scores = _narrowed(p.scores)
+    if p.task == "multiclass":
+        sizes = np.bincount(p.y_true, minlength=scores.shape[1])
+        curves = [(p.y_true, c, int(sizes[c])) for c in range(scores.shape[1])]
+    elif p.task == "binary":
+        sizes, n_pos = None, int(np.count_nonzero(p.y_true))
+        curves = [(p.y_true, 1, n_pos)]
+    else:
+        sizes = None
+        positives = p.y_true.view(np.uint8)
+        curves = [(positives[:, c], 1, int(n)) for c, n in enumerate(p.y_true.sum(axis=0))]
+    results = tuple(_threaded(
+        lambda c: _curve_result(scores, c, *curves[c], pairs=sizes is not None),
+        list(range(len(curves)))))
+    stats, summaries, plots, ovo = _per_curve(p.curve_names, results, plot_points, sizes)
+    if len(stats) == 1:
         micro, micro_plot = summaries[0], plots[0]
+    else:
+        micro, micro_plot = _micro(scores, p, stats, plot_points)
     return _curve_set(p.class_names, p.task, p.score_kind, p.n_samples, stats, summaries,
-                      plots, micro, micro_plot, _ovo_macro(pair_u2, sizes))
+                      plots, micro, micro_plot, ovo)
 
 
 def from_stats(
@@ -347,12 +356,7 @@ def from_stats(
     (0.75, 'pos', 0.8333)
     """
     names = class_names[1:] if task == "binary" else class_names
-    summaries = tuple(_summary(name, st) for name, st in zip(names, stats))
-    if label_sizes is not None and all(isinstance(r, StreamResult) and r.u2_by_label is not None
-                                       for r in stats):
-        ovo_macro = _ovo_macro(np.array([r.u2_by_label for r in stats]), label_sizes)
-    stats = tuple(r.stats if isinstance(r, StreamResult) else r for r in stats)
-    plots = tuple(_plot_curve(st, plot_points) for st in stats)
+    stats, summaries, plots, ovo = _per_curve(names, stats, plot_points, label_sizes)
     if len(stats) == 1:
         micro_summary, micro_plot = summaries[0], plots[0]
     else:
@@ -361,7 +365,18 @@ def from_stats(
         micro_stats = micro.stats if isinstance(micro, StreamResult) else micro
         micro_plot = _plot_curve(micro_stats, plot_points) if micro_stats.n_pos else None
     return _curve_set(class_names, task, score_kind, n_samples, stats, summaries, plots,
-                      micro_summary, micro_plot, ovo_macro)
+                      micro_summary, micro_plot, ovo if ovo is not None else ovo_macro)
+
+
+def _per_curve(names, results, plot_points, label_sizes):
+    """(statistics, summaries, plot curves, Hand & Till's macro AUC or None) of the curves."""
+    summaries = tuple(_summary(name, r) for name, r in zip(names, results))
+    ovo = None
+    if label_sizes is not None and all(isinstance(r, StreamResult) and r.u2_by_label is not None
+                                       for r in results):
+        ovo = _ovo_macro(np.array([r.u2_by_label for r in results]), label_sizes)
+    stats = tuple(r.stats if isinstance(r, StreamResult) else r for r in results)
+    return stats, summaries, tuple(_plot_curve(st, plot_points) for st in stats), ovo
 
 
 def _curve_set(class_names, task, score_kind, n_samples, stats, summaries, plots, micro,
@@ -389,98 +404,143 @@ def _merge_all(stats: tuple[CurveStats, ...]) -> CurveStats:
         np.concatenate([st.neg for st in stats]), exact=all(st.exact for st in stats))
 
 
-def _sort_with_labels(column: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Scores ascending with their labels. Scores exactly representable in float32 take one
-    sort of a packed uint64 key (score bits high, label low: non-negative floats order as
-    their bit patterns); others an argsort. Tied scores may come in any label order: every
-    statistic works on tie groups."""
-    if column.dtype == np.float64:
-        narrow = column.astype(np.float32)
-        if np.array_equal(narrow, column):
-            column = narrow
-    if column.dtype != np.float32 or sys.byteorder != "little":
-        order = np.argsort(column)
-        return column[order], labels[order]
-    column = column + np.float32(0)  # -0.0 becomes 0.0: one key for equal scores
-    key = column.view(np.uint32).astype(np.uint64) << np.uint64(32)
-    key |= labels.astype(np.uint64)
-    key.sort()
-    halves = key.view(np.uint32)  # little-endian: (label, score bits) per key
-    return halves[1::2].view(np.float32), halves[0::2]
+def _narrowed(scores: np.ndarray) -> np.ndarray:
+    """The scores in float32 when it holds every one exactly (one integer sort per curve then
+    orders them), else as they are."""
+    if scores.dtype == np.float64:
+        narrow = scores.astype(np.float32)
+        if np.array_equal(narrow, scores):
+            return narrow
+    return scores
 
 
-def _u2_by_label(st: CurveStats, labels: np.ndarray, k: int) -> np.ndarray:
-    """2 U of the curve's positives against the samples of each label (Hand & Till's pairs),
-    from its statistics and the labels of its sorted scores: a sample at value v counts
-    2 (positives above v) + (positives at v) = tp_v + tp_v+1."""
-    weight = st.tp.astype(np.float64)
-    weight[:-1] += weight[1:]
-    at_or_above = st.tp + st.fp
-    at_value = np.subtract(at_or_above, np.r_[at_or_above[1:], 0], out=at_or_above)
-    return np.bincount(labels, weights=np.repeat(weight, at_value), minlength=k)
-
-
-def _micro_from_cells(p: Predictions, points: int) -> tuple[ClassSummary, PlotCurve | None]:
-    """The micro average (every cell pooled) from the sorted scores of the positive and the
-    negative cells, one binary search per positive: far fewer operations than statistics
-    over every distinct score of the N x K cells, when positives are 1 in K."""
-    if p.task == "multiclass":
-        cells = np.zeros(p.scores.shape, dtype=bool)
-        cells[np.arange(p.n_samples), p.y_true] = True
+def _curve_result(scores: np.ndarray, c: int, labels: np.ndarray, positive: int, n_pos: int,
+                  *, pairs: bool) -> StreamResult:
+    """Curve ``c``'s statistics and exact 2 U, AP (and Hand & Till's pairs with ``pairs``):
+    the column sorted with its labels, then one pass (:func:`kernels.curve_pass`). Float32
+    scores sort as one packed uint64 key (score bits high, label low); others by argsort."""
+    n = scores.shape[0]
+    if scores.dtype == np.float32 and sys.byteorder == "little":
+        key = np.empty(n, dtype=np.uint64)
+        kernels.packed_keys(scores.view(np.uint32)[:, c], labels, key)
+        key.sort()
+        halves = key.view(np.uint32)  # little-endian: (label, score bits) per key
+        values, labels = halves[1::2].view(np.float32), halves[0::2]
     else:
-        cells = p.y_true.copy()
-    pos = p.scores[cells]
+        column = scores[:, c] + 0.0  # -0.0 becomes 0.0: one value for equal scores
+        order = np.argsort(column)
+        values, labels = column[order], labels[order]
+    count = _count_dtype(n)
+    out, tp, fp = np.empty(n, values.dtype), np.empty(n, count), np.empty(n, count)
+    by_label = np.zeros(scores.shape[1] if pairs else 0, dtype=np.int64)
+    d, u2, ap = kernels.curve_pass(values, labels, positive, n_pos, out, tp, fp, by_label)
+    del values, labels
+    if d < 0.9 * n:  # many ties: keep only the distinct scores' memory
+        out, tp, fp = out[:d].copy(), tp[:d].copy(), fp[:d].copy()
+    else:
+        out, tp, fp = out[:d], tp[:d], fp[:d]
+    return StreamResult(CurveStats(out, tp, fp), int(u2), ap / n_pos if n_pos else None,
+                        by_label if pairs else None)
+
+
+def _micro(scores: np.ndarray, p: Predictions, stats: tuple[CurveStats, ...],
+           points: int) -> tuple[ClassSummary, PlotCurve | None]:
+    """The micro average (every cell pooled). Few distinct scores: the curves' statistics
+    merged. Else from the positive cells' scores sorted, merged with each curve's statistics
+    (:func:`kernels.add_negatives`, the positives split among threads): for each positive the
+    pooled negatives at or above it, so exact 2 U and AP without sorting the N (K - 1)
+    negative cells, and a plot by :func:`_plot_curve`'s rule (:func:`_pooled_plot`)."""
+    if max(st.values.size for st in stats) <= points - 1:
+        merged = _merge_all(stats)
+        return _summary("micro", merged), _plot_curve(merged, points) if merged.n_pos else None
+    if p.task == "multiclass":
+        pos = scores[np.arange(p.n_samples), p.y_true]
+    else:
+        pos = scores[p.y_true]
     pos.sort()
-    neg = p.scores[np.logical_not(cells, out=cells)]
-    del cells
-    neg.sort()
-    u2, ap = _u2_and_ap(pos, neg)
-    summary = _summary_of("micro", pos.size, neg.size, u2, ap)
-    return summary, _plot_from_sides(pos, neg, points) if pos.size else None
+    n_neg = sum(st.n_neg for st in stats)
+    at_or_above = np.zeros(pos.size, dtype=np.int64)
+
+    def merge(part: slice) -> int:
+        if part.start == part.stop:
+            return 0
+        mine, out = pos[part], at_or_above[part]
+        return sum(int(kernels.add_negatives(mine, st.values, st.fp,
+                                             int(np.searchsorted(st.values, mine[0])), out))
+                   for st in stats)
+
+    cuts = np.linspace(0, pos.size, WORKERS + 1).astype(np.int64)
+    above = sum(_threaded(merge, [slice(a, b) for a, b in zip(cuts[:-1], cuts[1:])]))
+    u2 = 2 * n_neg * pos.size - int(at_or_above.sum()) - above  # sum of (n - F) + (n - G)
+    ap = kernels.pooled_ap(pos, at_or_above) / pos.size if pos.size else None
+    summary = _summary_of("micro", pos.size, n_neg, u2, ap)
+    plot = _pooled_plot(pos, at_or_above, stats, n_neg, points) if pos.size else None
+    return summary, plot
 
 
-def _u2_and_ap(pos: np.ndarray, neg: np.ndarray) -> tuple[int, float | None]:
-    """2 U and AP from two sorted arrays: one binary search per positive, a second only for
-    positives whose score also occurs among the negatives (ties)."""
-    if not pos.size:
-        return 0, None
-    below = np.searchsorted(neg, pos, side="left")
-    tied = np.flatnonzero(below < neg.size)
-    tied = tied[neg[below[tied]] == pos[tied]]
-    extra = np.searchsorted(neg, pos[tied], side="right") - below[tied]
-    u2 = 2 * int(below.sum()) + int(extra.sum())
-    new = np.empty(pos.size, dtype=bool)
-    new[:1] = True
-    np.not_equal(pos[1:], pos[:-1], out=new[1:])
-    first = np.flatnonzero(new)  # distinct positive scores
-    del new
-    at_or_above = np.subtract(neg.size, below[first])  # negatives >= each distinct score
-    del below
-    tp_new = np.diff(first, append=pos.size)
-    tp = np.subtract(pos.size, first, out=first)
-    at_or_above += tp
-    precision = np.divide(tp, at_or_above)
-    return u2, float(np.dot(tp_new, precision) / pos.size)
-
-
-def _plot_from_sides(pos: np.ndarray, neg: np.ndarray, points: int) -> PlotCurve:
-    """:func:`_plot_curve`'s points (the same rule) from two sorted arrays."""
-    if pos.size + neg.size <= points - 1:
-        return _plot_curve(CurveStats.from_sides(pos, neg), points)
+def _pooled_plot(pos: np.ndarray, at_or_above: np.ndarray, stats: tuple[CurveStats, ...],
+                 n_neg: int, points: int) -> PlotCurve:
+    """:func:`_plot_curve`'s points of the pooled curve (more than ``points - 1`` distinct
+    scores): the j-th largest positives and negatives, each with the next larger pooled
+    score. ``pos``: the positives ascending; ``at_or_above``: the pooled negatives at or above
+    each."""
     per_side = (points - 1) // 4
-    picks = [side[side.size - np.ceil(np.linspace(1, side.size, min(per_side, side.size)))
-                  .astype(np.int64)] for side in (pos, neg) if side.size]  # the j-th largest
-    chosen = np.unique(np.concatenate(picks))
-    # and the next larger distinct score of each: the smaller of both sides' next values
-    following = np.stack([side[np.minimum(np.searchsorted(side, chosen, side="right"),
-                                          side.size - 1)] for side in (pos, neg) if side.size])
+    ranks = [np.ceil(np.linspace(1, side, min(per_side, side))).astype(np.int64)
+             for side in (pos.size, n_neg)]
+    chosen = [pos[pos.size - ranks[0]]]
+    if n_neg:
+        chosen.append(_largest_negatives(pos, at_or_above, stats, ranks[1]))
+    chosen = np.unique(np.concatenate(chosen))
+    following = [st.values[np.minimum(np.searchsorted(st.values, chosen, side="right"),
+                                      st.values.size - 1)] for st in stats if st.values.size]
     following = np.min(np.where(following > chosen, following, np.inf), axis=0)
-    thresholds = np.unique(np.r_[chosen.astype(np.float64), following[np.isfinite(following)]])
+    thresholds = np.unique(np.r_[chosen, following[np.isfinite(following)].astype(pos.dtype)])
     thresholds = thresholds[::-1]
-    key = thresholds.astype(pos.dtype)  # values of the arrays themselves: exact
-    tp = pos.size - np.searchsorted(pos, key, side="left")
-    fp = neg.size - np.searchsorted(neg, key, side="left")
-    return PlotCurve(np.r_[np.inf, thresholds], np.r_[0, tp], np.r_[0, fp], pos.size, neg.size)
+    tp = pos.size - np.searchsorted(pos, thresholds, side="left")
+    fp = np.zeros(thresholds.size, dtype=np.int64)
+    for st in stats:
+        at = np.searchsorted(st.values, thresholds, side="left")
+        inside = at < st.values.size
+        fp[inside] += st.fp[at[inside]]
+    return PlotCurve(np.r_[np.inf, thresholds.astype(np.float64)], np.r_[0, tp], np.r_[0, fp],
+                     pos.size, n_neg)
+
+
+def _largest_negatives(pos: np.ndarray, at_or_above: np.ndarray,
+                       stats: tuple[CurveStats, ...], ranks: np.ndarray) -> np.ndarray:
+    """The ranks[i]-th largest pooled negative score, for each i: the largest score v with at
+    least ranks[i] negatives at or above it. It lies between the last positive with that many
+    negatives at or above it and the next positive; bisection on the bit patterns there
+    (non-negative floats order as them), each curve searched only between those two."""
+    dtype = pos.dtype
+    bits = np.uint32 if dtype == np.float32 else np.uint64
+    count = np.searchsorted(-at_or_above, -ranks, side="right")  # positives with enough
+    top = max(st.values[-1] for st in stats if st.values.size)
+    edges = np.r_[np.zeros(1, dtype), pos, np.array([top], dtype)].view(bits)
+    low, high = edges[count].copy(), edges[count + 1].copy()
+    high[count == pos.size] += bits(1)  # beyond the largest score
+    bounds = [(np.searchsorted(st.values, low.view(dtype)),
+               np.searchsorted(st.values, high.view(dtype))) for st in stats]
+    while True:
+        open_ = high - low > 1
+        if not open_.any():
+            return low.view(dtype)
+        middle = low + (high - low) // bits(2)
+        total = np.zeros(ranks.size, dtype=np.int64)
+        for st, (a, b) in zip(stats, bounds):
+            kernels.add_at_or_above(st.values, st.fp, middle.view(dtype), a, b, total)
+        enough = total >= ranks
+        low = np.where(open_ & enough, middle, low)
+        high = np.where(open_ & ~enough, middle, high)
+
+
+def _threaded(run, items: list) -> list:
+    """``[run(item) for item in items]`` on up to WORKERS threads (the compiled kernels and
+    NumPy's sort release the GIL)."""
+    if WORKERS == 1 or len(items) == 1:
+        return [run(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(WORKERS, len(items))) as pool:
+        return list(pool.map(run, items))
 
 
 def _ovo_macro(pair_u2: np.ndarray | None, sizes: np.ndarray | None) -> float | None:

@@ -8,6 +8,7 @@ from typing import Literal, Sequence
 
 import numpy as np
 
+from evalcore import kernels
 from evalcore.errors import InputError
 
 Task = Literal["binary", "multiclass", "multilabel"]
@@ -184,6 +185,7 @@ class Predictions:
                 f"score_kind must be one of {', '.join(SCORE_KINDS)}, got {score_kind!r}"
             )
         scores = _as_score_matrix(y_score)
+        facts = _score_facts(scores)
         n, k = scores.shape
         labels = _as_array(y_true, "y_true")
         if labels.ndim == 2 and labels.shape[1] == 1:
@@ -233,7 +235,7 @@ class Predictions:
         if len(names) < 2:
             raise InputError(f"need at least 2 classes, got {len(names)}: {list(names)}")
 
-        kind, conversion, notes = _detect_score_kind(scores, task, score_kind)
+        kind, conversion, notes = _detect_score_kind(scores, facts, task, score_kind)
         if conversion == "softmax":
             scores = _softmax(scores)
         elif conversion == "sigmoid":
@@ -308,13 +310,19 @@ def _as_score_matrix(y_score) -> np.ndarray:
         raise InputError(f"y_score must be 1-D or 2-D, got shape {scores.shape}")
     if scores.shape[1] == 0:
         raise InputError("y_score has no columns")
-    finite = np.isfinite(scores)
-    if not finite.all():
-        row, col = (int(i[0]) for i in np.nonzero(~finite))
+    return scores
+
+
+def _score_facts(scores: np.ndarray) -> tuple[bool, float, bool]:
+    """(all in [0, 1], largest |row sum - 1|, any above SIGMOID_SATURATION) in one pass;
+    a non-finite score is refused, naming its row and column."""
+    finite, in_unit, row_error, saturated = kernels.score_facts(scores, SIGMOID_SATURATION)
+    if not finite:
+        row, col = (int(i[0]) for i in np.nonzero(~np.isfinite(scores)))
         raise InputError(
             f"y_score has a non-finite value ({scores[row, col]}) at row {row}, column {col}"
         )
-    return scores
+    return bool(in_unit), float(row_error), bool(saturated)
 
 
 def _as_indicator(labels: np.ndarray, k: int) -> np.ndarray:
@@ -366,8 +374,9 @@ def _encode_labels(
         labels = labels.astype(np.int64)
         kind = "i"
     if kind in "iu":
-        present = np.unique(labels)
-        if task == "binary" and names is None and not np.isin(present, (0, 1)).all():
+        low, high = (labels.min(), labels.max()) if labels.size else (0, 0)
+        if task == "binary" and names is None and not (0 <= low and high <= 1):
+            present = np.unique(labels)
             if len(present) > 2:
                 raise InputError(
                     f"binary y_true holds {len(present)} distinct labels, expected 2: "
@@ -381,9 +390,8 @@ def _encode_labels(
             # two labels other than 0/1 (e.g. -1/1): the larger is positive, as scikit-learn
             return (labels == present[1]).astype(np.int64), tuple(str(v) for v in present)
         names = _check_names(names, n_classes, "classes")
-        bad = (labels < 0) | (labels >= n_classes)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
+        if low < 0 or high >= n_classes:
+            row = int(np.flatnonzero((labels < 0) | (labels >= n_classes))[0])
             raise InputError(
                 f"y_true label {labels[row]} at row {row} is outside the classes "
                 f"0..{n_classes - 1}"
@@ -418,9 +426,9 @@ def _encode_labels(
 
 
 def _detect_score_kind(
-    scores: np.ndarray, task: str, claimed: str | None
+    scores: np.ndarray, facts: tuple[bool, float, bool], task: str, claimed: str | None
 ) -> tuple[ScoreKind, Literal["softmax", "sigmoid"] | None, tuple[str, ...]]:
-    in_unit = bool((scores >= 0).all() and (scores <= 1).all())
+    in_unit, row_error, saturated = facts
     if claimed == "probability" and not in_unit:
         row, col = (int(i[0]) for i in np.nonzero((scores < 0) | (scores > 1)))
         raise InputError(
@@ -428,11 +436,9 @@ def _detect_score_kind(
             f"{scores[row, col]}, outside [0, 1]"
         )
     softmax_task = task == "multiclass" or (task == "binary" and scores.shape[1] == 2)
-    sums_to_one = in_unit and softmax_task and bool(
-        np.abs(scores.sum(axis=1, dtype=np.float64) - 1).max() <= ROW_SUM_TOLERANCE)
-    return score_kind_of(in_unit=in_unit, sums_to_one=sums_to_one,
-                         saturated=bool((scores > SIGMOID_SATURATION).any()), task=task,
-                         n_columns=scores.shape[1], claimed=claimed)
+    sums_to_one = in_unit and softmax_task and row_error <= ROW_SUM_TOLERANCE
+    return score_kind_of(in_unit=in_unit, sums_to_one=sums_to_one, saturated=saturated,
+                         task=task, n_columns=scores.shape[1], claimed=claimed)
 
 
 def score_kind_of(
