@@ -1,19 +1,28 @@
-"""Curve engine against the per-class scikit-learn loop users write today, in one process.
+"""Curve engine against the per-class scikit-learn loop users write today, and against the
+sort floor, in one process.
 
-For each size (uniform softmax-like float32 scores, labels drawn from them):
+For each size and score distribution (float32; ``gaussian``: softmax of Gaussian logits with
++2 on the true class; ``cubed``: uniform values cubed, rows normalised, labels drawn from
+the scores; ``uniform``: the same without the cube):
 - the scikit-learn loop: roc_curve, roc_auc_score, precision_recall_curve and
   average_precision_score for every class;
+- the floor: for every class, one packed uint64 key (score bits high, the label low) built
+  and sorted with ``np.sort``; no figure is computed;
 - evalcore: Predictions.from_arrays + compute_curves (sorts once, everything after is a query);
 - counts_at at per-class thresholds against a recount over the N x K scores;
 - the abstain-rule K x K matrix (the top class cached, as on a slider move);
 - peak extra memory of from_arrays + compute_curves, as a multiple of the score matrix.
 
-Prints medians and ratios. Usage: python benchmarks/bench_curves.py [--repeats R] [--sizes 1e5x10 ...]
+The three timings of a repeat run one after the other (so a busy machine slows all three).
+Prints medians, the speed-up over scikit-learn and evalcore / floor.
+Usage: python benchmarks/bench_curves.py [--repeats R] [--sizes 1e5x10 ...] [--dists gaussian cubed]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import statistics
 import sys
 from pathlib import Path
 
@@ -29,19 +38,39 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import fmt_seconds, median_seconds, peak_bytes  # noqa: E402
 
 from evalcore import Predictions, compute_curves  # noqa: E402
+from evalcore.curves import WORKERS  # noqa: E402
 from evalcore.decisions import confusion  # noqa: E402
 
 SIZES = ("1e5x10", "1e5x100", "1e6x10", "1e6x100")
+DISTS = ("gaussian", "uniform", "cubed")
 
 
-def make_data(n: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Softmax-like float32 rows (uniform, normalised) and labels drawn from them."""
+def make_data(n: int, k: int, seed: int = 0, dist: str = "uniform") -> tuple[np.ndarray, np.ndarray]:
+    """Float32 softmax rows and labels: ``gaussian`` logits N(0, 1) with +2 on the true class
+    (uniform labels); ``uniform`` values normalised, or ``cubed`` uniform values cubed and
+    normalised (labels drawn from the scores)."""
     rng = np.random.default_rng(seed)
+    if dist == "gaussian":
+        y = rng.integers(0, k, n)
+        z = rng.standard_normal((n, k), dtype=np.float32)
+        z[np.arange(n), y] += 2
+        z = np.exp(z - z.max(axis=1, keepdims=True))
+        return y, (z / z.sum(axis=1, keepdims=True)).astype(np.float32)
     scores = rng.random((n, k), dtype=np.float32)
+    if dist == "cubed":
+        scores **= 3
     scores /= scores.sum(axis=1, keepdims=True)
     cumulative = np.cumsum(scores, axis=1)
     y = (rng.random((n, 1), dtype=np.float32) > cumulative).sum(axis=1)
     return np.minimum(y, k - 1), scores
+
+
+def sort_floor(y: np.ndarray, scores: np.ndarray) -> None:
+    """The work no exact engine can skip: each class' scores sorted with their labels."""
+    for c in range(scores.shape[1]):
+        key = scores[:, c].view(np.uint32).astype(np.uint64) << np.uint64(32)
+        key |= (y == c).astype(np.uint64)
+        key.sort()
 
 
 def sklearn_loop(y: np.ndarray, scores: np.ndarray) -> None:
@@ -59,16 +88,22 @@ def recount(y: np.ndarray, scores: np.ndarray, thresholds: np.ndarray) -> None:
     (cleared & positive).sum(axis=0), (cleared & ~positive).sum(axis=0)
 
 
-def bench(size: str, repeats: int) -> dict:
+def bench(size: str, dist: str, repeats: int) -> dict:
     n_text, k_text = size.split("x")
     n, k = int(float(n_text)), int(k_text)
-    y, scores = make_data(n, k)
+    y, scores = make_data(n, k, dist=dist)
 
     def engine():
         return compute_curves(Predictions.from_arrays(y, scores))
 
-    t_sklearn = median_seconds(lambda: sklearn_loop(y, scores), repeats)
-    t_engine = median_seconds(engine, repeats)
+    engine()  # compiled once per machine; loaded from the cache after
+    times = {"sklearn": [], "floor": [], "engine": []}
+    runs = {"sklearn": lambda: sklearn_loop(y, scores), "floor": lambda: sort_floor(y, scores),
+            "engine": engine}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            times[name].append(median_seconds(run, 1))
+    t_sklearn, t_floor, t_engine = (statistics.median(times[name]) for name in runs)
     peak = peak_bytes(engine)
     p = Predictions.from_arrays(y, scores)
     curves = compute_curves(p)
@@ -83,7 +118,9 @@ def bench(size: str, repeats: int) -> dict:
     t_abstain = median_seconds(lambda: confusion(p, "abstain", 0.3), max(repeats, 10))
     return {
         "size": size,
+        "dist": dist,
         "sklearn": t_sklearn,
+        "floor": t_floor,
         "engine": t_engine,
         "counts_at": t_counts,
         "recount": t_recount,
@@ -96,18 +133,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", nargs="+", default=list(SIZES), metavar="NxK")
+    parser.add_argument("--dists", nargs="+", default=list(DISTS), choices=DISTS)
     args = parser.parse_args()
     header = (
-        f"{'N x K':>9} {'sklearn loop':>13} {'evalcore':>10} {'speed-up':>9} "
+        f"{'N x K':>9} {'scores':>9} {'sklearn loop':>13} {'floor':>9} {'evalcore':>10} "
+        f"{'speed-up':>9} {'/ floor':>8} "
         f"{'counts_at':>10} {'recount':>10} {'ratio':>8} {'abstain KxK':>12} {'peak mem':>9}"
     )
-    print(f"medians of {args.repeats} runs (counts_at of >= 50, abstain of >= 10)")
+    print(f"medians of {args.repeats} runs (counts_at of >= 50, abstain of >= 10); "
+          f"{WORKERS} threads")
     print(header)
-    for size in args.sizes:
-        r = bench(size, args.repeats)
+    for size, dist in itertools.product(args.sizes, args.dists):
+        r = bench(size, dist, args.repeats)
         print(
-            f"{r['size']:>9} {fmt_seconds(r['sklearn']):>13} {fmt_seconds(r['engine']):>10} "
-            f"{r['sklearn'] / r['engine']:>8.1f}x {fmt_seconds(r['counts_at']):>10} "
+            f"{r['size']:>9} {r['dist']:>9} {fmt_seconds(r['sklearn']):>13} "
+            f"{fmt_seconds(r['floor']):>9} {fmt_seconds(r['engine']):>10} "
+            f"{r['sklearn'] / r['engine']:>8.1f}x {r['engine'] / r['floor']:>7.2f}x "
+            f"{fmt_seconds(r['counts_at']):>10} "
             f"{fmt_seconds(r['recount']):>10} {r['recount'] / r['counts_at']:>7.0f}x "
             f"{fmt_seconds(r['abstain']):>12} {r['memory']:>8.2f}x",
             flush=True,

@@ -376,7 +376,8 @@ def _per_curve(names, results, plot_points, label_sizes):
                                        for r in results):
         ovo = _ovo_macro(np.array([r.u2_by_label for r in results]), label_sizes)
     stats = tuple(r.stats if isinstance(r, StreamResult) else r for r in results)
-    return stats, summaries, tuple(_plot_curve(st, plot_points) for st in stats), ovo
+    plots = tuple(_threaded(lambda st: _plot_curve(st, plot_points), list(stats)))
+    return stats, summaries, plots, ovo
 
 
 def _curve_set(class_names, task, score_kind, n_samples, stats, summaries, plots, micro,
@@ -491,19 +492,25 @@ def _pooled_plot(pos: np.ndarray, at_or_above: np.ndarray, stats: tuple[CurveSta
     if n_neg:
         chosen.append(_largest_negatives(pos, at_or_above, stats, ranks[1]))
     chosen = np.unique(np.concatenate(chosen))
-    following = [st.values[np.minimum(np.searchsorted(st.values, chosen, side="right"),
-                                      st.values.size - 1)] for st in stats if st.values.size]
-    following = np.min(np.where(following > chosen, following, np.inf), axis=0)
-    thresholds = np.unique(np.r_[chosen, following[np.isfinite(following)].astype(pos.dtype)])
-    thresholds = thresholds[::-1]
-    tp = pos.size - np.searchsorted(pos, thresholds, side="left")
-    fp = np.zeros(thresholds.size, dtype=np.int64)
+    # each curve searched once: its first value >= each chosen score, and the one after it
+    # when equal; no pooled score lies between a chosen one and the next larger (following)
+    following = np.full(chosen.size, np.inf)
+    fp_at, fp_after = np.zeros(chosen.size, np.int64), np.zeros(chosen.size, np.int64)
     for st in stats:
-        at = np.searchsorted(st.values, thresholds, side="left")
-        inside = at < st.values.size
-        fp[inside] += st.fp[at[inside]]
-    return PlotCurve(np.r_[np.inf, thresholds.astype(np.float64)], np.r_[0, tp], np.r_[0, fp],
-                     pos.size, n_neg)
+        last = st.values.size - 1
+        at = np.searchsorted(st.values, chosen, side="left")
+        after = at + ((at <= last) & (st.values[np.minimum(at, last)] == chosen))
+        fp_at += np.where(at <= last, st.fp[np.minimum(at, last)], 0)
+        fp_after += np.where(after <= last, st.fp[np.minimum(after, last)], 0)
+        np.minimum(following, np.where(after <= last, st.values[np.minimum(after, last)], np.inf),
+                   out=following)
+    extra = np.isfinite(following)
+    thresholds = np.r_[chosen.astype(np.float64), following[extra]]
+    fp = np.r_[fp_at, fp_after[extra]]
+    order = np.unique(thresholds, return_index=True)[1][::-1]
+    thresholds, fp = thresholds[order], fp[order]
+    tp = pos.size - np.searchsorted(pos, thresholds.astype(pos.dtype), side="left")
+    return PlotCurve(np.r_[np.inf, thresholds], np.r_[0, tp], np.r_[0, fp], pos.size, n_neg)
 
 
 def _largest_negatives(pos: np.ndarray, at_or_above: np.ndarray,
@@ -519,8 +526,8 @@ def _largest_negatives(pos: np.ndarray, at_or_above: np.ndarray,
     edges = np.r_[np.zeros(1, dtype), pos, np.array([top], dtype)].view(bits)
     low, high = edges[count].copy(), edges[count + 1].copy()
     high[count == pos.size] += bits(1)  # beyond the largest score
-    bounds = [(np.searchsorted(st.values, low.view(dtype)),
-               np.searchsorted(st.values, high.view(dtype))) for st in stats]
+    bounds = [np.split(np.searchsorted(st.values, np.r_[low, high].view(dtype)), 2)
+              for st in stats]
     while True:
         open_ = high - low > 1
         if not open_.any():

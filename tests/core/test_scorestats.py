@@ -134,26 +134,41 @@ def test_ap_bounds_equal_brute_force_orders():
 
 @pytest.mark.parametrize("task", ["multiclass", "multilabel"])
 @pytest.mark.parametrize("n", [40, 5000])
-def test_micro_from_cells_equals_merged_statistics(task, n):
-    # compute_curves pools the cells' sorted scores; from_stats merges the curves' statistics
+@pytest.mark.parametrize("scores_of", ["rounded float64", "float32", "float32 apart"])
+def test_micro_from_cells_equals_merged_statistics(task, n, scores_of):
+    # compute_curves merges the sorted positive cells with each curve's statistics; from_stats
+    # merges the curves' statistics: the same micro figures and the same plot points.
+    # "apart": positives scored well above most negatives (negatives far below every positive
+    # and above every positive as well)
     from evalcore import Predictions, compute_curves
     from evalcore.curves import from_stats
 
     rng = np.random.default_rng(n)
     k = 4
-    scores = np.round(rng.random((n, k)), 3)
+    scores = rng.random((n, k))
     if task == "multiclass":
-        scores /= scores.sum(axis=1, keepdims=True)
         y = rng.integers(0, k, n)
+        cells = np.eye(k, dtype=bool)[y]
     else:
         y = rng.random((n, k)) < 0.4
+        cells = y
+    if scores_of == "rounded float64":
+        scores = np.round(scores, 3)
+    if scores_of == "float32 apart":
+        scores = np.where(cells, 0.5 + scores / 4, scores ** 4)
+        scores[rng.random((n, k)) < 0.01] = 0.999
+    if task == "multiclass":
+        scores /= scores.sum(axis=1, keepdims=True)
+    if scores_of != "rounded float64":
+        scores = scores.astype(np.float32)
     p = Predictions.from_arrays(y, scores, task=task)
     curves = compute_curves(p, plot_points=200)
     merged = from_stats(curves.stats, class_names=p.class_names, task=p.task,
                         score_kind=p.score_kind, n_samples=p.n_samples, plot_points=200)
-    cells = np.eye(k, dtype=bool)[y] if task == "multiclass" else y
     assert curves.roc_auc.micro == pytest.approx(roc_auc_score(cells.ravel(), scores.ravel()),
                                                  abs=1e-12)
+    assert curves.average_precision.micro == pytest.approx(
+        average_precision_score(cells.ravel(), scores.ravel()), abs=1e-12)
     assert merged.roc_auc.micro == pytest.approx(curves.roc_auc.micro, abs=1e-12)
     assert merged.average_precision.micro == pytest.approx(curves.average_precision.micro,
                                                            abs=1e-12)
@@ -228,3 +243,21 @@ def test_stream_refuses_rows_out_of_order():
     stream.add(np.array([0.2, 0.5]), np.array([0, 1]))
     with pytest.raises(ValueError, match="ascending"):
         stream.add(np.array([0.1]), np.array([0]))
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_curves_are_the_same_on_any_number_of_threads(monkeypatch, workers):
+    # classes and the micro average's positives are split among threads; ties of positives
+    # straddle the cuts (scores rounded to 2 decimals)
+    from evalcore import Predictions, compute_curves, curves as curves_module
+
+    rng = np.random.default_rng(3)
+    n, k = 3000, 5
+    y = rng.integers(0, k, n)
+    scores = np.round(rng.dirichlet(np.ones(k), n), 2).astype(np.float32)
+    p = Predictions.from_arrays(y, scores, score_kind="probability")
+    expected = compute_curves(p, plot_points=64)
+    monkeypatch.setattr(curves_module, "WORKERS", workers)
+    got = compute_curves(p, plot_points=64)
+    assert got.to_dict() == expected.to_dict()
+    np.testing.assert_array_equal(got.micro_plot.fp, expected.micro_plot.fp)
