@@ -23,7 +23,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Sequence
-from functools import cached_property
+from functools import cached_property, partial
 
 import numpy as np
 
@@ -325,14 +325,14 @@ def compute_curves(
         sizes = None
         positives = p.y_true.view(np.uint8)
         curves = [(positives[:, c], 1, int(n)) for c, n in enumerate(p.y_true.sum(axis=0))]
-    results = tuple(_threaded(
-        lambda c: _curve_result(scores, c, *curves[c], pairs=sizes is not None),
-        list(range(len(curves)))))
+    tasks = [partial(_curve_result, scores, c, *curve, pairs=sizes is not None)
+             for c, curve in enumerate(curves)]
+    if len(curves) > 1:  # the longest task first: the micro average sorts N K cells
+        tasks.insert(0, partial(_micro, scores, p, plot_points))
+    done = _threaded(lambda task: task(), tasks)
+    results = done[-len(curves):]
     stats, summaries, plots, ovo = _per_curve(p.curve_names, results, plot_points, sizes)
-    if len(stats) == 1:
-        micro, micro_plot = summaries[0], plots[0]
-    else:
-        micro, micro_plot = _micro(scores, p, stats, plot_points)
+    micro, micro_plot = done[0] if len(curves) > 1 else (summaries[0], plots[0])
     return _curve_set(p.class_names, p.task, p.score_kind, p.n_samples, stats, summaries,
                       plots, micro, micro_plot, ovo)
 
@@ -444,101 +444,35 @@ def _curve_result(scores: np.ndarray, c: int, labels: np.ndarray, positive: int,
                         by_label if pairs else None)
 
 
-def _micro(scores: np.ndarray, p: Predictions, stats: tuple[CurveStats, ...],
-           points: int) -> tuple[ClassSummary, PlotCurve | None]:
-    """The micro average (every cell pooled). Few distinct scores: the curves' statistics
-    merged. Else from the positive cells' scores sorted, merged with each curve's statistics
-    (:func:`kernels.add_negatives`, the positives split among threads): for each positive the
-    pooled negatives at or above it, so exact 2 U and AP without sorting the N (K - 1)
-    negative cells, and a plot by :func:`_plot_curve`'s rule (:func:`_pooled_plot`)."""
-    if max(st.values.size for st in stats) <= points - 1:
-        merged = _merge_all(stats)
-        return _summary("micro", merged), _plot_curve(merged, points) if merged.n_pos else None
-    if p.task == "multiclass":
-        pos = scores[np.arange(p.n_samples), p.y_true]
-    else:
-        pos = scores[p.y_true]
-    pos.sort()
-    n_neg = sum(st.n_neg for st in stats)
-    at_or_above = np.zeros(pos.size, dtype=np.int64)
-
-    def merge(part: slice) -> int:
-        if part.start == part.stop:
-            return 0
-        mine, out = pos[part], at_or_above[part]
-        return sum(int(kernels.add_negatives(mine, st.values, st.fp,
-                                             int(np.searchsorted(st.values, mine[0])), out))
-                   for st in stats)
-
-    cuts = np.linspace(0, pos.size, WORKERS + 1).astype(np.int64)
-    above = sum(_threaded(merge, [slice(a, b) for a, b in zip(cuts[:-1], cuts[1:])]))
-    u2 = 2 * n_neg * pos.size - int(at_or_above.sum()) - above  # sum of (n - F) + (n - G)
-    ap = kernels.pooled_ap(pos, at_or_above) / pos.size if pos.size else None
-    summary = _summary_of("micro", pos.size, n_neg, u2, ap)
-    plot = _pooled_plot(pos, at_or_above, stats, n_neg, points) if pos.size else None
-    return summary, plot
-
-
-def _pooled_plot(pos: np.ndarray, at_or_above: np.ndarray, stats: tuple[CurveStats, ...],
-                 n_neg: int, points: int) -> PlotCurve:
-    """:func:`_plot_curve`'s points of the pooled curve (more than ``points - 1`` distinct
-    scores): the j-th largest positives and negatives, each with the next larger pooled
-    score. ``pos``: the positives ascending; ``at_or_above``: the pooled negatives at or above
-    each."""
+def _micro(scores: np.ndarray, p: Predictions, points: int) -> tuple[ClassSummary, PlotCurve | None]:
+    """The micro average (every cell pooled): every cell as one integer key, (score bits << 1)
+    | positive, sorted once and counted from the top in one pass (:func:`kernels.pooled_pass`):
+    exact 2 U and AP, and the plot by :func:`_plot_curve`'s rule, without keeping statistics
+    of N K scores."""
+    bits = np.uint32 if scores.dtype == np.float32 else np.uint64
+    keys = np.empty(scores.size, dtype=bits)
+    multilabel = p.task == "multilabel"
+    kernels.cell_keys(scores.view(bits), p.y_true if not multilabel else np.zeros(0, np.int64),
+                      p.y_true.view(np.uint8) if multilabel else np.zeros((0, 0), np.uint8),
+                      keys)
+    keys.sort()
+    n_pos = p.n_samples if p.task == "multiclass" else int(np.count_nonzero(p.y_true))
+    n_neg = keys.size - n_pos
     per_side = (points - 1) // 4
     ranks = [np.ceil(np.linspace(1, side, min(per_side, side))).astype(np.int64)
-             for side in (pos.size, n_neg)]
-    chosen = [pos[pos.size - ranks[0]]]
-    if n_neg:
-        chosen.append(_largest_negatives(pos, at_or_above, stats, ranks[1]))
-    chosen = np.unique(np.concatenate(chosen))
-    # each curve searched once: its first value >= each chosen score, and the one after it
-    # when equal; no pooled score lies between a chosen one and the next larger (following)
-    following = np.full(chosen.size, np.inf)
-    fp_at, fp_after = np.zeros(chosen.size, np.int64), np.zeros(chosen.size, np.int64)
-    for st in stats:
-        last = st.values.size - 1
-        at = np.searchsorted(st.values, chosen, side="left")
-        after = at + ((at <= last) & (st.values[np.minimum(at, last)] == chosen))
-        fp_at += np.where(at <= last, st.fp[np.minimum(at, last)], 0)
-        fp_after += np.where(after <= last, st.fp[np.minimum(after, last)], 0)
-        np.minimum(following, np.where(after <= last, st.values[np.minimum(after, last)], np.inf),
-                   out=following)
-    extra = np.isfinite(following)
-    thresholds = np.r_[chosen.astype(np.float64), following[extra]]
-    fp = np.r_[fp_at, fp_after[extra]]
-    order = np.unique(thresholds, return_index=True)[1][::-1]
-    thresholds, fp = thresholds[order], fp[order]
-    tp = pos.size - np.searchsorted(pos, thresholds.astype(pos.dtype), side="left")
-    return PlotCurve(np.r_[np.inf, thresholds], np.r_[0, tp], np.r_[0, fp], pos.size, n_neg)
-
-
-def _largest_negatives(pos: np.ndarray, at_or_above: np.ndarray,
-                       stats: tuple[CurveStats, ...], ranks: np.ndarray) -> np.ndarray:
-    """The ranks[i]-th largest pooled negative score, for each i: the largest score v with at
-    least ranks[i] negatives at or above it. It lies between the last positive with that many
-    negatives at or above it and the next positive; bisection on the bit patterns there
-    (non-negative floats order as them), each curve searched only between those two."""
-    dtype = pos.dtype
-    bits = np.uint32 if dtype == np.float32 else np.uint64
-    count = np.searchsorted(-at_or_above, -ranks, side="right")  # positives with enough
-    top = max(st.values[-1] for st in stats if st.values.size)
-    edges = np.r_[np.zeros(1, dtype), pos, np.array([top], dtype)].view(bits)
-    low, high = edges[count].copy(), edges[count + 1].copy()
-    high[count == pos.size] += bits(1)  # beyond the largest score
-    bounds = [np.split(np.searchsorted(st.values, np.r_[low, high].view(dtype)), 2)
-              for st in stats]
-    while True:
-        open_ = high - low > 1
-        if not open_.any():
-            return low.view(dtype)
-        middle = low + (high - low) // bits(2)
-        total = np.zeros(ranks.size, dtype=np.int64)
-        for st, (a, b) in zip(stats, bounds):
-            kernels.add_at_or_above(st.values, st.fp, middle.view(dtype), a, b, total)
-        enough = total >= ranks
-        low = np.where(open_ & enough, middle, low)
-        high = np.where(open_ & ~enough, middle, high)
+             for side in (n_pos, n_neg)]
+    picks = np.zeros((2 * (ranks[0].size + ranks[1].size), 3), dtype=np.int64)
+    every = np.zeros((points - 1, 3), dtype=np.int64)
+    u2, ap, distinct, written = kernels.pooled_pass(keys, *ranks, points - 1, picks, every)
+    del keys
+    summary = _summary_of("micro", n_pos, n_neg, int(u2), ap / n_pos if n_pos else None)
+    if not n_pos:
+        return summary, None
+    chosen = every[:distinct] if distinct <= points - 1 else picks[:written]
+    chosen = chosen[np.unique(chosen[:, 0], return_index=True)[1][::-1]]  # descending
+    thresholds = chosen[:, 0].astype(bits).view(scores.dtype).astype(np.float64)
+    return summary, PlotCurve(np.r_[np.inf, thresholds], np.r_[0, chosen[:, 1]],
+                              np.r_[0, chosen[:, 2]], n_pos, n_neg)
 
 
 def _threaded(run, items: list) -> list:

@@ -1,6 +1,6 @@
 """Compiled loops (Numba) where NumPy would make many passes over a column: one pass over a
-class' sorted scores gives its statistics and exact figures; one merge per class gives the
-micro average. Internal: :func:`evalcore.curves.compute_curves` calls them, and the tests
+class' sorted scores gives its statistics and exact figures; one pass over every cell
+sorted gives the micro average. Internal: :func:`evalcore.curves.compute_curves` calls them, and the tests
 compare every figure they feed with scikit-learn's.
 
 Compiled on first use and cached on disk (``cache=True``: the package's ``__pycache__``, or
@@ -78,69 +78,77 @@ def curve_pass(values, labels, positive, n_pos, out_values, tp, fp, by_label):  
 
 
 @njit(cache=True, nogil=True)
-def add_negatives(pos, values, fp, start, at_or_above):  # pragma: no cover - compiled
-    """For the scores ``pos`` (ascending), add one curve's negatives scoring each or more
-    (``values`` ascending, ``fp`` its negatives at or above each; ``start``: the first index
-    of ``values`` not below ``pos[0]``) to ``at_or_above``; return the sum over ``pos`` of the
-    negatives scoring above each (for 2 U)."""
-    j = start
-    m = values.size
-    above_total = 0
-    for i in range(pos.size):
-        s = pos[i]
-        while j < m and values[j] < s:
-            j += 1
-        if j == m:
-            break
-        at_or_above[i] += fp[j]
-        if values[j] == s:
-            above_total += fp[j + 1] if j + 1 < m else 0
-        else:
-            above_total += fp[j]
-    return above_total
+def cell_keys(bits, y, indicator, out):  # pragma: no cover - compiled
+    """out[i * K + j] = (score bits << 1) | (cell (i, j) is positive), for every cell of an
+    (N, K) matrix of non-negative scores given as their bit patterns (uint32 of float32,
+    uint64 of float64: a finite non-negative float's bits shifted by one still fit). Positive:
+    ``y[i] == j`` (multiclass), or ``indicator[i, j]`` when it has rows (multilabel). -0.0
+    becomes 0.0."""
+    n, k = bits.shape
+    sign = out.dtype.type(1) << out.dtype.type(bits.itemsize * 8 - 1)
+    multilabel = indicator.shape[0] > 0
+    for i in range(n):
+        for j in range(k):
+            b = out.dtype.type(bits[i, j])
+            if b == sign:
+                b = out.dtype.type(0)
+            positive = indicator[i, j] != 0 if multilabel else y[i] == j
+            out[i * k + j] = (b << out.dtype.type(1)) | out.dtype.type(positive)
 
 
 @njit(cache=True, nogil=True)
-def add_at_or_above(values, fp, needles, low, high, total):  # pragma: no cover - compiled
-    """total[t] += one curve's negatives scoring needles[t] or more, searching only
-    values[low[t]:high[t] + 1] (the caller knows the first value >= needles[t] lies there)."""
-    for t in range(needles.size):
-        lo = low[t]
-        hi = high[t]
-        x = needles[t]
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if values[mid] < x:
-                lo = mid + 1
+def pooled_pass(keys, pos_ranks, neg_ranks, capacity, picks, every):  # pragma: no cover
+    """One pass, from the top, over pooled cells sorted ascending as :func:`cell_keys`.
+    Returns (2 U, AP * positives, distinct scores, picks written). ``picks`` rows get
+    (score bits, TP, FP) of :func:`evalcore.curves._plot_curve`'s points: the first score
+    from the top where TP reaches each of ``pos_ranks`` or FP each of ``neg_ranks``, with
+    the score above it; ``every`` gets the first ``capacity`` distinct scores from the top
+    (all of them, when there are no more)."""
+    one = keys.dtype.type(1)
+    none = 1 << 62
+    tp = fp = u2 = 0
+    ap = compensation = 0.0
+    g = written = next_pos = next_neg = 0
+    prev_v = prev_tp = prev_fp = 0
+    at_pos = at_all = 0
+    pos_rank = pos_ranks[0] if pos_ranks.size else none
+    neg_rank = neg_ranks[0] if neg_ranks.size else none
+    for i in range(keys.size - 1, -1, -1):
+        at_pos += np.int64(keys[i] & one)
+        at_all += 1
+        v = np.int64(keys[i] >> one)
+        if i > 0 and np.int64(keys[i - 1] >> one) == v:
+            continue  # the tie goes on
+        at_neg = at_all - at_pos
+        u2 += at_neg * (2 * tp + at_pos)
+        tp += at_pos
+        fp += at_neg
+        if at_pos:
+            term = at_pos * (tp / (tp + fp))
+            total = ap + term
+            if abs(ap) >= abs(term):
+                compensation += (ap - total) + term
             else:
-                hi = mid
-        if lo < values.size:
-            total[t] += fp[lo]
-
-
-@njit(cache=True, nogil=True)
-def pooled_ap(pos, at_or_above):  # pragma: no cover - compiled
-    """AP * len(pos) of the pooled curve: ``pos`` the positives' scores ascending,
-    ``at_or_above`` the negatives scoring each or more."""
-    n_pos = pos.size
-    ap = 0.0
-    compensation = 0.0
-    i = 0
-    while i < n_pos:
-        s = pos[i]
-        j = i
-        while j < n_pos and pos[j] == s:
-            j += 1
-        tp = n_pos - i
-        term = (j - i) * (tp / (tp + at_or_above[i]))
-        total = ap + term
-        if abs(ap) >= abs(term):
-            compensation += (ap - total) + term
-        else:
-            compensation += (term - total) + ap
-        ap = total
-        i = j
-    return ap + compensation
+                compensation += (term - total) + ap
+            ap = total
+        at_pos = at_all = 0
+        if tp >= pos_rank or fp >= neg_rank:
+            while next_pos < pos_ranks.size and tp >= pos_ranks[next_pos]:
+                next_pos += 1
+            while next_neg < neg_ranks.size and fp >= neg_ranks[next_neg]:
+                next_neg += 1
+            pos_rank = pos_ranks[next_pos] if next_pos < pos_ranks.size else none
+            neg_rank = neg_ranks[next_neg] if next_neg < neg_ranks.size else none
+            picks[written, 0], picks[written, 1], picks[written, 2] = v, tp, fp
+            written += 1
+            if g > 0:
+                picks[written, 0], picks[written, 1], picks[written, 2] = prev_v, prev_tp, prev_fp
+                written += 1
+        if g < capacity:
+            every[g, 0], every[g, 1], every[g, 2] = v, tp, fp
+        g += 1
+        prev_v, prev_tp, prev_fp = v, tp, fp
+    return u2, ap + compensation, g, written
 
 
 @njit(cache=True, nogil=True)
