@@ -308,9 +308,9 @@ def _as_score_matrix(y_score) -> np.ndarray:
         raise InputError(f"y_score must be 1-D or 2-D, got shape {scores.shape}")
     if scores.shape[1] == 0:
         raise InputError("y_score has no columns")
-    finite = np.isfinite(scores)
-    if not finite.all():
-        row, col = (int(i[0]) for i in np.nonzero(~finite))
+    # NaN or an infinity makes the min or the max non-finite: two passes, no N x K temporary
+    if scores.size and not (np.isfinite(scores.min()) and np.isfinite(scores.max())):
+        row, col = (int(i[0]) for i in np.nonzero(~np.isfinite(scores)))
         raise InputError(
             f"y_score has a non-finite value ({scores[row, col]}) at row {row}, column {col}"
         )
@@ -366,7 +366,11 @@ def _encode_labels(
         labels = labels.astype(np.int64)
         kind = "i"
     if kind in "iu":
-        present = np.unique(labels)
+        if (labels.size and (kind == "i" or labels.dtype.itemsize < 8)  # bincount takes intp
+                and 0 <= labels.min() and labels.max() < max(labels.size, 1 << 16)):
+            present = np.flatnonzero(np.bincount(labels)).astype(labels.dtype)  # np.unique's
+        else:
+            present = np.unique(labels)
         if task == "binary" and names is None and not np.isin(present, (0, 1)).all():
             if len(present) > 2:
                 raise InputError(
@@ -420,7 +424,8 @@ def _encode_labels(
 def _detect_score_kind(
     scores: np.ndarray, task: str, claimed: str | None
 ) -> tuple[ScoreKind, Literal["softmax", "sigmoid"] | None, tuple[str, ...]]:
-    in_unit = bool((scores >= 0).all() and (scores <= 1).all())
+    low, high = scores.min(), scores.max()  # finite (checked): no N x K temporaries
+    in_unit = bool(low >= 0 and high <= 1)
     if claimed == "probability" and not in_unit:
         row, col = (int(i[0]) for i in np.nonzero((scores < 0) | (scores > 1)))
         raise InputError(
@@ -431,7 +436,7 @@ def _detect_score_kind(
     sums_to_one = in_unit and softmax_task and bool(
         np.abs(scores.sum(axis=1, dtype=np.float64) - 1).max() <= ROW_SUM_TOLERANCE)
     return score_kind_of(in_unit=in_unit, sums_to_one=sums_to_one,
-                         saturated=bool((scores > SIGMOID_SATURATION).any()), task=task,
+                         saturated=bool(high > SIGMOID_SATURATION), task=task,
                          n_columns=scores.shape[1], claimed=claimed)
 
 
