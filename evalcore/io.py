@@ -518,7 +518,7 @@ def _read_parquet(source: Source, name: str, limit: int) -> pa.Table:
             # with a cryptic "Multiple matches for FieldRef" before ours can name them
             parquet = pq.ParquetFile(file)
             check_expanded(name, _parquet_bytes(parquet.metadata), limit)
-            table = parquet.read()
+            table = _parquet_columns(parquet)
             table.validate(full=True)  # e.g. invalid UTF-8 in a string column, found here
         except InputError:
             raise
@@ -527,6 +527,19 @@ def _read_parquet(source: Source, name: str, limit: int) -> pa.Table:
     if not _text_names(table):
         raise InputError(f"{name}: column names are not valid UTF-8")
     return table
+
+
+def _parquet_columns(parquet: pq.ParquetFile) -> pa.Table:
+    """The whole table, read a column at a time (pyarrow then holds one column's pages at
+    once, not every column's); in one read where a name would not select one column."""
+    schema = parquet.schema_arrow
+    columns = []
+    for column in schema.names:
+        part = parquet.read(columns=[column])
+        if part.column_names != [column]:  # a name repeated, or the prefix of a nested one
+            return parquet.read()
+        columns.append(part.column(0))
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _delimiter(head: bytes) -> str:
@@ -860,13 +873,12 @@ def _rows_sum_to_one(frame: pd.DataFrame, columns: list[str]) -> bool:
 def _check_probability_columns(scores: np.ndarray, columns: list[str], name, where) -> None:
     """Columns that say they are probabilities (prob_, proba_, p_) hold values in [0, 1]."""
     said = [j for j, column in enumerate(columns) if _strip_prefix(column)[1] in PROBABILITY_PREFIXES]
-    if not said or not len(scores):
-        return
-    outside = (scores.min(axis=0) < 0) | (scores.max(axis=0) > 1)  # one pass each, no copies
+    if not said or not len(scores) or (scores.min() >= 0 and scores.max() <= 1):
+        return  # all in [0, 1]: a pass each over the matrix, no temporaries
     for j in said:
         column = columns[j]
-        bad = np.flatnonzero((scores[:, j] < 0) | (scores[:, j] > 1)) if outside[j] else ()
-        if len(bad):
+        bad = np.flatnonzero((scores[:, j] < 0) | (scores[:, j] > 1))
+        if bad.size:
             value = float(scores[bad[0], j])
             top = float(scores[:, j].max())
             hint = " (percentages? divide by 100)" if 1.5 < top <= 100 and value > 1 else ""
@@ -968,10 +980,10 @@ def _score_matrix(frame, score_columns, name, where, floats: Floats | None = Non
             scores = np.empty((len(frame), len(score_columns)), dtype)
             for j, column in enumerate(score_columns):
                 scores[:, j] = frame[column].to_numpy()
-        if len(scores):  # NaN and infinities make a column's min or max non-finite
-            finite = np.isfinite(scores.min(axis=0)) & np.isfinite(scores.max(axis=0))
-            for j in np.flatnonzero(~finite)[:1]:
-                _refuse_non_finite(scores[:, j], score_columns[j], name, where)
+        # NaN or an infinity makes the min or the max non-finite (a pass each, no temporaries)
+        if len(scores) and not (np.isfinite(scores.min()) and np.isfinite(scores.max())):
+            for j, column in enumerate(score_columns):
+                _refuse_non_finite(scores[:, j], column, name, where)
         return scores
     blocks = []
     for column in score_columns:

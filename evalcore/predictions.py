@@ -433,8 +433,11 @@ def _detect_score_kind(
             f"{scores[row, col]}, outside [0, 1]"
         )
     softmax_task = task == "multiclass" or (task == "binary" and scores.shape[1] == 2)
-    sums_to_one = in_unit and softmax_task and bool(
-        np.abs(scores.sum(axis=1, dtype=np.float64) - 1).max() <= ROW_SUM_TOLERANCE)
+    sums_to_one = False
+    if in_unit and softmax_task:
+        error = scores.sum(axis=1, dtype=np.float64)
+        error -= 1  # in place: one N-vector, not three
+        sums_to_one = bool(np.abs(error, out=error).max() <= ROW_SUM_TOLERANCE)
     return score_kind_of(in_unit=in_unit, sums_to_one=sums_to_one,
                          saturated=bool(high > SIGMOID_SATURATION), task=task,
                          n_columns=scores.shape[1], claimed=claimed)
