@@ -14,9 +14,11 @@ What was found is a :class:`Layout`, reported to the user.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import decimal
 import io
+import mmap
 import os
 import re
 import tokenize
@@ -24,7 +26,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -216,9 +218,8 @@ def load(
         return _load_npy_pair(items[0], items[1], mapping, max_bytes)
     if formats[0] == "npz":
         return _load_npz(items[0], mapping, max_bytes)
-    name = source_name(items[0])
-    frame = read_table(items[0], max_bytes=max_bytes)
-    return table_predictions(frame, mapping, name=name, fmt=formats[0])
+    frame, floats = _read_frame(items[0], max_bytes)
+    return _table_predictions(frame, mapping, source_name(items[0]), formats[0], None, floats)
 
 
 def load_predictions(
@@ -320,6 +321,12 @@ def read_bytes(source: Source, *, max_bytes: int | None = None) -> bytes:
     Traceback (most recent call last):
     evalcore.errors.InputError: preds.csv: 100 bytes is over the size limit of 10 bytes (set it ...)
     """
+    _checked_size(source, max_bytes)
+    return source.data if isinstance(source, NamedBytes) else Path(source).read_bytes()
+
+
+def _checked_size(source: Source, max_bytes: int | None) -> int:
+    """The file's size, after checking that it exists, is not empty and is within the limit."""
     name = source_name(source)
     limit = max_bytes or max_bytes_default()
     if isinstance(source, NamedBytes):
@@ -336,7 +343,7 @@ def read_bytes(source: Source, *, max_bytes: int | None = None) -> bytes:
         )
     if size == 0:
         raise InputError(f"{name}: empty file")
-    return source.data if isinstance(source, NamedBytes) else Path(source).read_bytes()
+    return size
 
 
 # --------------------------------------------------------------------------- tables
@@ -349,50 +356,190 @@ def read_table(source: Source, *, max_bytes: int | None = None) -> pd.DataFrame:
     >>> list(frame.columns), frame.shape
     (['label', 'p_dog'], (2, 2))
     """
+    return _read_frame(source, max_bytes)[0]
+
+
+#: a C-order matrix of float columns read from a file, and the names of its columns
+Floats = tuple[np.ndarray, tuple[str, ...]]
+#: CSV/TSV text is read in pieces of about this size (whole lines), so that pyarrow holds one
+#: piece's text and numbers at a time besides the matrix they are copied into
+CSV_PIECE_BYTES = 8 << 20
+#: the types later pieces are converted to as the first piece inferred them (pyarrow converts
+#: text to these the same way whether the type was inferred or given)
+PIECE_TYPES = (pa.null(), pa.bool_(), pa.int64(), pa.float64(), pa.string())
+
+
+def _read_frame(source: Source, max_bytes: int | None) -> tuple[pd.DataFrame, Floats | None]:
+    """:func:`read_table`'s frame and, for CSV/TSV, the matrix of its float64 columns, which
+    the frame's columns are views of (a score matrix of exactly those columns is no copy)."""
     name = source_name(source)
     fmt = file_format(source)
     if fmt not in ("csv", "tsv", "parquet"):
         raise InputError(f"{name}: expected a table (.csv, .tsv or .parquet), got .{fmt}")
-    data = read_bytes(source, max_bytes=max_bytes)
+    size = _checked_size(source, max_bytes)
     limit = max_bytes or max_bytes_default()
     if fmt == "parquet":
-        table = _read_parquet(data, name, limit)
-    else:
-        delimiter = b"\t" if fmt == "tsv" else _delimiter(data[:65536]).encode()
+        table = _read_parquet(source, name, limit)
+        columns = _column_names(table.column_names, table.num_rows, name)
+        return table.rename_columns(columns).to_pandas(split_blocks=True), None
+    with _text_bytes(source) as data:
+        delimiter = "\t" if fmt == "tsv" else _delimiter(data[:65536])
+        newlines = _count(data, b"\n")
         # every cell becomes at most one 8-byte number (or a short string): bounded before
-        # parsing, whatever the text
-        fields = data.count(delimiter) + data.count(b"\n") + 1
-        check_expanded(name, 8 * fields, limit)
-        table = _read_text_table(data, name, fmt)
-    columns = [str(c).strip() for c in table.column_names]
+        # parsing, whatever the text; a cell takes a byte at least, so the size bounds them too
+        if 8 * (size + 1) > max(limit, MIN_MEMORY_LIMIT):
+            check_expanded(name, 8 * (_count(data, delimiter.encode()) + newlines + 1), limit)
+        try:
+            return _gathered(_text_pieces(data, delimiter), name, newlines, size)
+        except _ReadWhole:
+            return _gathered(iter([_read_text_table(data, name, fmt)]), name, None, size)
+
+
+class _ReadWhole(Exception):
+    """The text cannot be read in pieces exactly as pyarrow reads it whole: read it whole."""
+
+
+def _text_pieces(data, delimiter: str) -> Iterator[pa.Table]:
+    """UTF-8 text in pieces of about CSV_PIECE_BYTES (whole lines), each read as
+    :func:`_read_text_table` reads the whole text; _ReadWhole on any problem, or where the
+    pieces might differ from the whole (then that reading decides). The types the first
+    piece infers are the whole text's when every later piece converts to them: pyarrow infers
+    the first of its kinds (null, int64, bool, ..., float64, ..., string) that every block
+    of a column converts to."""
+    several = len(data) > CSV_PIECE_BYTES
+    # in unquoted text every newline ends a row, so it may end a piece (a memchr-fast find)
+    if b"\x00" in data[:65536] or not _is_utf8(data) or (several and data.find(b'"') >= 0):
+        raise _ReadWhole
+    bad_rows: list = []
+    parse = pa_csv.ParseOptions(delimiter=delimiter,
+                                invalid_row_handler=lambda row: bad_rows.append(row) or "skip")
+    read, convert = pa_csv.ReadOptions(encoding="utf8"), CSV_CONVERT
+    view = memoryview(data)
+    start = 0
+    while start < len(data):
+        end = (data.find(b"\n", start + CSV_PIECE_BYTES) + 1 or len(data)) if several else len(data)
+        try:
+            piece = pa_csv.read_csv(pa.BufferReader(view[start:end]), read_options=read,
+                                    parse_options=parse, convert_options=convert)
+        except (pa.ArrowException, ValueError):
+            raise _ReadWhole from None
+        if bad_rows:
+            raise _ReadWhole
+        if start == 0 and end < len(data):
+            names, types = piece.column_names, piece.schema.types
+            if len(set(names)) < len(names) or not all(t in PIECE_TYPES for t in types):
+                raise _ReadWhole
+            read = pa_csv.ReadOptions(encoding="utf8", column_names=names)
+            convert = pa_csv.ConvertOptions(
+                column_types=dict(zip(names, types)), true_values=CSV_CONVERT.true_values,
+                false_values=CSV_CONVERT.false_values)
+        yield piece
+        start = end
+
+
+def _gathered(pieces: Iterator[pa.Table], name: str, newlines: int | None, size: int
+              ) -> tuple[pd.DataFrame, Floats]:
+    """The frame of a table read in pieces: its float64 columns copied into one C-order
+    matrix piece by piece (the frame's columns are views of it; each piece's own numbers
+    freed once copied), the others as pyarrow converts them. ``newlines`` bounds the rows
+    (None: one piece, the whole table)."""
+    piece = next(pieces)
+    raw_names = piece.column_names
+    floats = [j for j, t in enumerate(piece.schema.types) if t == pa.float64()]
+    others = [j for j in range(piece.num_columns) if j not in floats]
+    # a valid row takes a byte per field at least: whatever the text, its size bounds the rows
+    rows = piece.num_rows if newlines is None else min(newlines, size // max(len(raw_names), 1) + 1)
+    matrix = np.empty((rows, len(floats)))
+    kept, n = [], 0
+    while piece is not None:
+        m = piece.num_rows
+        if n + m > rows:
+            raise _ReadWhole
+        for i, j in enumerate(floats):
+            matrix[n:n + m, i] = piece.column(j).to_numpy()
+        kept.append(piece.select(others))
+        n += m
+        piece = next(pieces, None)
+    columns = _column_names(raw_names, n, name)
+    rest = pa.concat_tables(kept).rename_columns([columns[j] for j in others]).to_pandas(
+        split_blocks=True)
+    matrix = matrix[:n]
+    values = {c: matrix[:, floats.index(j)] if j in floats else rest[c]
+              for j, c in enumerate(columns)}
+    return pd.DataFrame(values, copy=False), (matrix, tuple(columns[j] for j in floats))
+
+
+def _column_names(names: Sequence, rows: int, name: str) -> list[str]:
+    """A table's column names, stripped; InputError for a duplicate name or no rows."""
+    columns = [str(c).strip() for c in names]
     seen: set[str] = set()
     for column in columns:
         if column in seen:
             raise InputError(f"{name}: duplicate column name {column!r}")
         seen.add(column)
-    if table.num_rows == 0:
+    if rows == 0:
         raise InputError(f"{name}: has a header but no data rows")
-    frame = table.rename_columns(columns).to_pandas()
-    return frame
+    return columns
 
 
-def _read_parquet(data: bytes, name: str, limit: int) -> pa.Table:
-    if not data.startswith(b"PAR1"):
-        raise InputError(f"{name}: not a Parquet file (it does not start with PAR1)")
+@contextlib.contextmanager
+def _text_bytes(source: Source) -> Iterator[bytes | mmap.mmap]:
+    """An upload's bytes, or a file mapped into memory read-only (not copied; what pyarrow
+    reads from it are copies of its text, never views)."""
+    if isinstance(source, NamedBytes):
+        yield source.data
+        return
+    with open(source, "rb") as file:
+        mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
     try:
-        # ParquetFile, not read_table: the dataset layer refuses duplicate column names with
-        # a cryptic "Multiple matches for FieldRef" before ours can name them
-        parquet = pq.ParquetFile(pa.BufferReader(data))
-        check_expanded(name, _parquet_bytes(parquet.metadata), limit)
-        table = parquet.read()
-        table.validate(full=True)  # e.g. invalid UTF-8 in a string column, found here, not later
-    except InputError:
-        raise
-    except (pa.ArrowException, OSError, ValueError) as error:
-        raise InputError(f"{name}: cannot read as Parquet ({_first_line(error)})") from None
+        yield mapped
+    finally:
+        try:
+            mapped.close()
+        except BufferError:  # still viewed (by an exception's traceback): unmapped when unused
+            pass
+
+
+def _count(data, byte: bytes) -> int:
+    """How often one byte occurs in bytes-like data (numpy, 1 MiB at a time)."""
+    view = np.frombuffer(data, dtype=np.uint8)
+    step = 1 << 20
+    return sum(int(np.count_nonzero(view[i:i + step] == byte[0]))
+               for i in range(0, view.size, step))
+
+
+def _read_parquet(source: Source, name: str, limit: int) -> pa.Table:
+    file = pa.BufferReader(source.data) if isinstance(source, NamedBytes) else pa.OSFile(str(source))
+    with file:
+        if file.read(4) != b"PAR1":
+            raise InputError(f"{name}: not a Parquet file (it does not start with PAR1)")
+        try:
+            # ParquetFile, not read_table: the dataset layer refuses duplicate column names
+            # with a cryptic "Multiple matches for FieldRef" before ours can name them
+            parquet = pq.ParquetFile(file)
+            check_expanded(name, _parquet_bytes(parquet.metadata), limit)
+            table = _parquet_columns(parquet)
+            table.validate(full=True)  # e.g. invalid UTF-8 in a string column, found here
+        except InputError:
+            raise
+        except (pa.ArrowException, OSError, ValueError) as error:
+            raise InputError(f"{name}: cannot read as Parquet ({_first_line(error)})") from None
     if not _text_names(table):
         raise InputError(f"{name}: column names are not valid UTF-8")
     return table
+
+
+def _parquet_columns(parquet: pq.ParquetFile) -> pa.Table:
+    """The whole table, read a column at a time (pyarrow then holds one column's pages at
+    once, not every column's); in one read where a name would not select one column."""
+    schema = parquet.schema_arrow
+    columns = []
+    for column in schema.names:
+        part = parquet.read(columns=[column])
+        if part.column_names != [column]:  # a name repeated, or the prefix of a nested one
+            return parquet.read()
+        columns.append(part.column(0))
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _delimiter(head: bytes) -> str:
@@ -457,7 +604,7 @@ def _read_text_table(data: bytes, name: str, fmt: str) -> pa.Table:
         except (pa.ArrowException, ValueError) as error:
             message = _first_line(error)
             if "Empty CSV file" in message:  # also a lone header line without a newline
-                what = "has a header but no data rows" if data.strip() else "empty file"
+                what = "has a header but no data rows" if data[:].strip() else "empty file"
                 raise InputError(f"{name}: {what}") from None
             raise InputError(f"{name}: cannot read as {fmt.upper()} ({message})") from None
         if bad_rows:  # the first in the file: threaded parsing may report blocks out of order
@@ -512,6 +659,13 @@ def table_predictions(
     >>> loaded.predictions.class_names, loaded.layout.score_columns
     (('cat', 'dog'), ('prob_cat', 'prob_dog'))
     """
+    return _table_predictions(frame, mapping, name, fmt, where, None)
+
+
+def _table_predictions(frame: pd.DataFrame, mapping: Mapping, name: str, fmt: str,
+                       where: Callable[[int], str] | None, floats: Floats | None) -> Loaded:
+    """:func:`table_predictions`; ``floats``: the matrix of float columns the frame's are
+    views of (:func:`_read_frame`)."""
     columns = [str(c) for c in frame.columns]
     where = where or _row_namer(fmt)
     lower = {c.lower(): c for c in reversed(columns)}
@@ -576,7 +730,7 @@ def table_predictions(
             # renamed: each indicator column goes with its class's score column
             indicators = {new: indicators[old] for old, new in zip(detected, class_names)
                           if old in indicators}
-    scores = _score_matrix(frame, score_columns, name, where)
+    scores = _score_matrix(frame, score_columns, name, where, floats)
     score_kind = mapping.score_kind or ("logit" if prefixes == {"logit_"} else None)
     if mapping.score_kind != "logit":
         _check_probability_columns(scores, score_columns, name, where)
@@ -638,7 +792,7 @@ def _label_values(series: pd.Series) -> list[str]:
         values = pd.unique(series.dropna())[:10000]
         return [str(int(v)) if np.isfinite(float(v)) and float(v) == int(float(v)) else str(v)
                 for v in values]
-    text = pd.unique(series.dropna().astype(str).str.strip())[:10000]
+    text = _text_codes(series.dropna())[1][:10000]
     delimiter = next((d for d in LABEL_DELIMITERS if any(d in t for t in text)), None)
     if delimiter is None:
         return [t for t in text if t]
@@ -718,9 +872,11 @@ def _rows_sum_to_one(frame: pd.DataFrame, columns: list[str]) -> bool:
 
 def _check_probability_columns(scores: np.ndarray, columns: list[str], name, where) -> None:
     """Columns that say they are probabilities (prob_, proba_, p_) hold values in [0, 1]."""
-    for j, column in enumerate(columns):
-        if _strip_prefix(column)[1] not in PROBABILITY_PREFIXES:
-            continue
+    said = [j for j, column in enumerate(columns) if _strip_prefix(column)[1] in PROBABILITY_PREFIXES]
+    if not said or not len(scores) or (scores.min() >= 0 and scores.max() <= 1):
+        return  # all in [0, 1]: a pass each over the matrix, no temporaries
+    for j in said:
+        column = columns[j]
         bad = np.flatnonzero((scores[:, j] < 0) | (scores[:, j] > 1))
         if bad.size:
             value = float(scores[bad[0], j])
@@ -748,10 +904,10 @@ def _binary_labels(series: pd.Series, column: str, score_column: str,
             i = int(np.flatnonzero(bad)[0])
             raise InputError(f"{name}: label column {column!r}, {where(i)}: {numbers[i]:g} is not a class index")
         text = pd.Series(numbers.astype(np.int64)).astype(str)
+        codes, present = pd.factorize(text)
+        present = [str(u) for u in present]
     else:
-        text = series.astype(str).str.strip()
-    codes, uniques = pd.factorize(text)
-    present = [str(u) for u in uniques]
+        codes, present = _text_codes(series)
     scored, prefix = _strip_prefix(score_column)
     if classes is not None:
         if len(classes) != 2:
@@ -810,7 +966,25 @@ def _apply_class_order(score_columns, class_names, order, name):
     )
 
 
-def _score_matrix(frame, score_columns, name, where) -> np.ndarray:
+def _score_matrix(frame, score_columns, name, where, floats: Floats | None = None) -> np.ndarray:
+    """The (N, K) scores of ``score_columns``, C order: float32 when every column is, else
+    float64; InputError for a cell that is not a finite number. ``floats``: a matrix the
+    frame's float columns are views of, returned itself when it holds exactly these columns."""
+    dtypes = {getattr(frame[c], "dtype", None) for c in score_columns}
+    if score_columns and dtypes <= {np.dtype(np.float32), np.dtype(np.float64)}:
+        # numbers already (no text, no other types to refuse): one matrix, checked in one pass
+        if floats is not None and tuple(score_columns) == floats[1]:
+            scores = floats[0]
+        else:
+            dtype = np.float32 if dtypes == {np.dtype(np.float32)} else np.float64
+            scores = np.empty((len(frame), len(score_columns)), dtype)
+            for j, column in enumerate(score_columns):
+                scores[:, j] = frame[column].to_numpy()
+        # NaN or an infinity makes the min or the max non-finite (a pass each, no temporaries)
+        if len(scores) and not (np.isfinite(scores.min()) and np.isfinite(scores.max())):
+            for j, column in enumerate(score_columns):
+                _refuse_non_finite(scores[:, j], column, name, where)
+        return scores
     blocks = []
     for column in score_columns:
         values = frame[column]
@@ -835,14 +1009,19 @@ def _score_matrix(frame, score_columns, name, where) -> np.ndarray:
             values = numbers
         array = values.to_numpy(dtype=values.dtype if values.dtype.kind == "f" else np.float64,
                                 na_value=np.nan)
-        missing = ~np.isfinite(array)
-        if missing.any():
-            i = int(np.flatnonzero(missing)[0])
-            what = "is empty" if np.isnan(array[i]) else f"is {array[i]}"
-            raise InputError(f"{name}: score column {column!r}, {where(i)}: {what}, expected a finite number")
+        _refuse_non_finite(array, column, name, where)
         blocks.append(array)
     dtype = np.float32 if all(b.dtype == np.float32 for b in blocks) else np.float64
     return np.column_stack([b.astype(dtype, copy=False) for b in blocks])
+
+
+def _refuse_non_finite(array: np.ndarray, column: str, name: str, where) -> None:
+    """InputError naming the first row of a score column that is empty, NaN or infinite."""
+    missing = ~np.isfinite(array)
+    if missing.any():
+        i = int(np.flatnonzero(missing)[0])
+        what = "is empty" if np.isnan(array[i]) else f"is {array[i]}"
+        raise InputError(f"{name}: score column {column!r}, {where(i)}: {what}, expected a finite number")
 
 
 def _refused_type(values: pd.Series) -> str | None:
@@ -894,9 +1073,7 @@ def _labels(series: pd.Series, column: str, class_names: list[str], task, name, 
             )
         return ints, class_names, f"{column!r} (class indices)", task
     # a label column holds few distinct values: factorize once (O(N)), then work on those
-    text = series.astype(str).str.strip().where(series.notna(), "")
-    codes, uniques = pd.factorize(text)
-    distinct = [str(u) for u in uniques]
+    codes, distinct = _text_codes(series)
     delimited = any(d in u for u in distinct for d in LABEL_DELIMITERS)
     if "" in distinct and task != "multilabel" and not delimited:
         i = int(np.flatnonzero(codes == distinct.index(""))[0])
@@ -922,6 +1099,26 @@ def _labels(series: pd.Series, column: str, class_names: list[str], task, name, 
         )
     lookup = np.array([index[u] for u in distinct], dtype=np.int64)
     return lookup[codes], class_names, f"{column!r} (class names)", task
+
+
+def _text_codes(series: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Each row's text, stripped ("" where missing), as codes into the distinct texts in
+    order of appearance (pd.factorize). A string column is factorized first and only its
+    distinct values stripped: the same codes, with string work per distinct value.
+
+    >>> codes, distinct = _text_codes(pd.Series(["cat", " dog", None, "dog "], dtype="str"))
+    >>> codes.tolist(), distinct
+    ([0, 1, 2, 1], ['cat', 'dog', ''])
+    """
+    def factorized(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+        codes, uniques = pd.factorize(values.astype(str).str.strip().where(values.notna(), ""))
+        return codes, [str(u) for u in uniques]
+
+    if not isinstance(series.dtype, pd.StringDtype):  # objects: 1 and 1.0 are one value
+        return factorized(series)
+    raw_codes, raw = pd.factorize(series, use_na_sentinel=False)
+    codes, distinct = factorized(pd.Series(raw))
+    return codes[raw_codes], distinct
 
 
 def _label_sets(distinct, codes, delimiter, class_names, column, name, where) -> np.ndarray:
@@ -1347,7 +1544,7 @@ def _line_of(data: bytes, row) -> int | str:
         while at >= 0:  # a whole line, not the start of a longer one ("b,0.6" in "b,0.6,0.4")
             end = at + len(needle)
             if (at == 0 or data[at - 1:at] == b"\n") and data[end:end + 1] in (b"", b"\n", b"\r"):
-                return data.count(b"\n", 0, at) + 1
+                return _count(memoryview(data)[:at], b"\n") + 1
             at = data.find(needle, at + 1)
     return "?"
 
