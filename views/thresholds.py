@@ -105,7 +105,6 @@ def numbers(data: Dataset) -> None:
 def _matrix(data: Dataset) -> Confusion:
     """The decision's metrics and its confusion matrix; the decision counted."""
     decision = thresholds.confusion(data)
-    links.sync(data)
 
     m = st.columns(4)
     m[0].metric("Accuracy", f"{decision.accuracy:.4f}",
@@ -137,6 +136,7 @@ def _after_matrix(data: Dataset, rule: str, c: int, decision: Confusion) -> None
     """Counts beside the matrix, the tuned class' curves with their markers, the per-class
     tables, the exports and the metrics against the threshold."""
     p = data.predictions
+    links.sync(data)  # the URL after the matrix: its message would come before it otherwise
     one_vs_rest = thresholds.one_vs_rest(data)
     widgets.sample_caption(data)
     widgets.exact_count(data, decision, "thr.exact")
