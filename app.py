@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import links, sidebar, thresholds
+from dashboard import links, sidebar, thresholds, timing
 from dashboard.widgets import DATASET_KEY
 
 # a local file: an emoji or Material icon favicon is fetched from the internet
@@ -28,10 +28,12 @@ PAGES = [
 page = st.navigation(PAGES)
 links.capture()
 status = st.empty()  # what is being read or predicted, in the main panel
-data = sidebar.data_source(status)
+with timing.phase("script: sidebar (data source)"):
+    data = sidebar.data_source(status)
 sidebar.main_notice(data)
 links.missing_notice()
 thresholds.init(data)
 st.session_state[DATASET_KEY] = data
-page.run()
+with timing.phase(f"script: {page.title} page"):
+    page.run()
 links.sync(data)

@@ -16,13 +16,14 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import streamlit as st
 
-from dashboard import server_data
+from dashboard import server_data, timing
 from dashboard.store import Stored, UploadStore, default_store, file_digest, source_key
 from evalcore import CurveSet, Predictions, compute_curves, demos
 from evalcore.decisions import Confusion, Decision
@@ -105,15 +106,33 @@ def stored_source(key: str) -> Source | None:
     return Source(stored.kind, key, label, (), stored.label_column, stored.layer)
 
 
-def keep(source: Source) -> tuple[Source, bool]:
-    """Put an upload's files in the store: the source without its bytes when they are safely
-    there (else with them, so that nothing is lost), and whether they were there already."""
+def keep(source: Source, into: UploadStore | None = None) -> tuple[Source, bool]:
+    """Put an upload's files in the store (``into``, default :func:`store`): the source
+    without its bytes when they are safely there (else with them, so that nothing is lost),
+    and whether they were there already."""
     if source.kind == "demo" or not source.files:
         return source, True
-    s = store()
+    s = into if into is not None else store()
     before = s.has(source.key)
-    s.put(source.kind, source.files, source.label_column, source.layer)
+    with timing.phase("upload: store"):
+        s.put(source.kind, source.files, source.label_column, source.layer, key=source.key)
     return (source.without_bytes() if s.has(source.key) else source), before
+
+
+def keep_in_background(source: Source) -> Future:
+    """:func:`keep` in a thread of its own, so that the store writes an upload while it is
+    read (writing and parsing both release the GIL): a Future of keep's answer, done at once
+    when there is nothing to write (a demo, or files the store has already)."""
+    s = store()
+    if source.kind == "demo" or not source.files or s.has(source.key):
+        done: Future = Future()
+        done.set_result(keep(source, s))
+        return done
+    pool = ThreadPoolExecutor(1, thread_name_prefix="evalcore-store")
+    try:
+        return pool.submit(keep, source, s)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends with the write
 
 
 def _files(source: Source) -> tuple[NamedBytes, ...]:
@@ -243,7 +262,8 @@ def load_source(
             return demos.load_demo(source.key, mapping)
         if source.kind == "model":
             return _run_model(source, progress)
-        return load(list(_files(source)), mapping)
+        with timing.phase("load"):
+            return load(list(_files(source)), mapping)
 
     return shared().get(("loaded", source.key, repr(mapping)), compute)
 
@@ -265,8 +285,11 @@ def _run_model(source: Source, progress: Callable[[int, int], None] | None) -> L
 def curves_for(source: Source, mapping: Mapping, split: str | None, model: str | None,
                predictions: Predictions) -> CurveSet:
     """The (shared) curves of the rows of one split and model of a source."""
-    return shared().get(("curves", source.key, repr(mapping), split, model),
-                        lambda: compute_curves(predictions))
+    def compute() -> CurveSet:
+        with timing.phase("curves"):
+            return compute_curves(predictions)
+
+    return shared().get(("curves", source.key, repr(mapping), split, model), compute)
 
 
 def dataset(source: Source, mapping: Mapping, loaded: Loaded | ServerTable, split: str | None,
@@ -358,7 +381,8 @@ def digest(upload) -> str:
 
     hashes = st.session_state.setdefault(state.HASHES, {})
     if upload.file_id not in hashes:
-        hashes[upload.file_id] = file_digest(NamedBytes(upload.name, upload.getvalue()))
+        with timing.phase("upload: hash"):
+            hashes[upload.file_id] = file_digest(NamedBytes(upload.name, upload.getvalue()))
     return hashes[upload.file_id]
 
 

@@ -16,7 +16,7 @@ from dashboard.data import (
     demo_source,
     digest,
     is_computed,
-    keep,
+    keep_in_background,
     load_source,
     server_source,
     upload_source,
@@ -252,11 +252,13 @@ def _try_to_use(source: Source, mapping: Mapping, status) -> None:
     if failed and failed[0] == request:
         _show_failure(source, failed[1])
         return
-    # into the upload store first: a session whose file is there already drops its copy of the
-    # bytes before it waits for the one session that reads them
-    stored, known = keep(source)
-    if known and not stored.files:  # read before by some session: drop this copy now
-        _release_uploads()
+    # into the upload store while the file is read; a session whose file is there already
+    # drops its copy of the bytes before it waits for the one session that reads them
+    kept = keep_in_background(source)
+    if kept.done():
+        stored, known = kept.result()
+        if known and not stored.files:  # read before by some session: drop this copy now
+            _release_uploads()
     # said in the main panel, where the previous data's pages would otherwise sit unexplained
     if source.kind == "model":
         bar = status.progress(0.0, text=f"Running {source.label} ...")
@@ -276,6 +278,7 @@ def _try_to_use(source: Source, mapping: Mapping, status) -> None:
     except Exception as error:  # never a traceback in the app: one line, and keep going
         message = f"{source.label}: could not be read ({type(error).__name__}: {error})"
     else:
+        stored, known = kept.result()  # the write done
         st.session_state[state.ACTIVE] = (stored, mapping)
         st.session_state.pop(state.FAILED, None)
         links.pending(source)
@@ -289,6 +292,7 @@ def _try_to_use(source: Source, mapping: Mapping, status) -> None:
         return
     finally:
         status.empty()
+    stored, known = kept.result()
     if not known:  # not a file that loads: not kept either
         data_module.store().discard(source.key)
     message = for_the_app(message.splitlines()[0])

@@ -75,9 +75,11 @@ class UploadStore:
         return self.max_bytes > 0
 
     def put(self, kind: str, files: tuple[NamedBytes, ...], label_column: str | None = None,
-            layer: str | None = None) -> str:
-        """Keep the files (once per content) and return their key."""
-        key = source_key(kind, tuple(file_digest(f) for f in files), label_column, layer)
+            layer: str | None = None, *, key: str | None = None) -> str:
+        """Keep the files (once per content) and return their key. ``key``: their
+        :func:`source_key`, when the caller has it (100 MB are then not hashed again)."""
+        if key is None:
+            key = source_key(kind, tuple(file_digest(f) for f in files), label_column, layer)
         if not self.enabled or sum(len(f.data) for f in files) > self.max_bytes:
             return key
         with self._lock:

@@ -23,13 +23,16 @@ dicts with ``curve_number`` and ``point_index``, so a point maps to::
 from the figure on the server, not from the event's own ``customdata`` copy, which went
 through the browser: ``inf`` comes back as ``null``, and a row of a typed (base64) array as an
 object, ``{"0": threshold, "1": TP, ...}`` (seen with Streamlit 1.67), not a list.
-Curve traces are drawn as ``lines+markers`` with markers transparent until selected: plotly.js
-selects nothing on a lines-only trace.
+Curve traces are ``lines+markers`` (plotly.js selects nothing on a lines-only trace) whose
+markers are not drawn: ``marker.maxdisplayed = 1`` (one transparent marker per trace). Hover
+and click-to-select still reach every point (plotly.js finds them in the trace's data, not in
+the drawn markers), and the browser builds no SVG node per point: a chart of ten 2,000-point
+curves draws in ~0.1 s instead of ~1 s (``benchmarks/bench_browser.py``).
 
-Traces are ``go.Scatter`` (SVG), not ``go.Scattergl``: at <= 2,000 points per class SVG is
-fast enough, WebGL contexts are limited per page (every chart of the dashboard would take one),
-and scattergl's selection state has open bugs under ``Plotly.react`` updates, which is how
-Streamlit redraws a chart.
+Traces are ``go.Scatter`` (SVG), not ``go.Scattergl``: lines without drawn markers are cheap in
+SVG; WebGL contexts are limited per page (every chart of the dashboard would take one), a
+software WebGL (a browser without a GPU) drew the same figures 3-10 times slower than SVG, and
+scattergl's selection state has open bugs under ``Plotly.react`` updates.
 """
 
 from __future__ import annotations
@@ -71,6 +74,8 @@ _METRICS = {  # threshold figure: metric -> (label, colour, shown by default)
     "specificity": ("Specificity (TNR)", "#ff7f0e", False),
 }
 _UNIT = [-0.02, 1.02]  # [0, 1] with room for lines lying on the edges
+#: markers plotly.js draws per curve trace (0 would mean all): one, transparent
+CURVE_MARKERS_DRAWN = 1
 
 
 def class_color(i: int) -> str:
@@ -252,8 +257,9 @@ def _pr_trace(curve: PlotCurve, meta: int | str, name: str, label: str, logit: b
 
 def _curve_trace(x: np.ndarray, y: np.ndarray, customdata: np.ndarray, meta: int | str,
                  name: str, hovertemplate: str, dash: str) -> dict:
-    """A selectable curve: a line with transparent markers that show once selected.
-    x and y go out as float32 (display only); exact counts are in ``customdata``. A class
+    """A selectable curve: a line whose points hover and select, without a drawn marker
+    per point (``CURVE_MARKERS_DRAWN``, see the module's docstring). x and y go out as float32
+    (display only); exact counts are in ``customdata``. A class
     curve (``meta`` an int) takes the class colour, the micro average (``meta="micro"``)
     a thick dark line."""
     is_class = isinstance(meta, (int, np.integer))
@@ -264,8 +270,7 @@ def _curve_trace(x: np.ndarray, y: np.ndarray, customdata: np.ndarray, meta: int
         mode="lines+markers", name=name, meta=int(meta) if is_class else meta,
         legendgroup=f"class-{int(meta)}" if is_class else str(meta),
         line=dict(color=color, width=width, dash=dash),
-        marker=dict(size=7, color=color, opacity=0),
-        selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=0)),
+        marker=dict(size=7, color=color, opacity=0, maxdisplayed=CURVE_MARKERS_DRAWN),
         hovertemplate=hovertemplate,
     )
 

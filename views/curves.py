@@ -3,7 +3,7 @@ distributions, with the current operating points."""
 
 import streamlit as st
 
-from dashboard import state, thresholds, widgets
+from dashboard import state, thresholds, timing, widgets
 from dashboard.data import split_curves
 from dashboard.widgets import current
 from evalcore import figures
@@ -39,12 +39,12 @@ for kind, build, extra_args in (
     ("roc", figures.roc_figure, dict(show_macro=show_macro)),
     ("pr", figures.pr_figure, {}),
 ):
-    st.plotly_chart(
-        build(data.curves, classes=classes, counts=counts, decision=decision.counts,
-              decision_name=rule, show_micro=show_micro, extra=extra, split=split,
-              legend="right", **extra_args),
-        key=f"curves.{kind}",
-    )
+    with timing.phase(f"curves page: {kind} figure built"):
+        fig = build(data.curves, classes=classes, counts=counts, decision=decision.counts,
+                    decision_name=rule, show_micro=show_micro, extra=extra, split=split,
+                    legend="right", **extra_args)
+    with timing.phase(f"curves page: {kind} figure sent (to JSON, queued)"):
+        st.plotly_chart(fig, key=f"curves.{kind}")
 st.caption(
     f"Markers: rings are each class' one-vs-rest point at its threshold; diamonds are what the "
     f"decision ({decision.decision.describe()}) does for the class, the confusion matrix's own "

@@ -3,10 +3,11 @@ the optimiser; every number beside the decision is the decision's own."""
 
 import streamlit as st
 
-from dashboard import links, optimise_panel, state, thresholds, widgets
+from dashboard import links, optimise_panel, state, thresholds, timing, widgets
 from dashboard.data import Dataset
 from evalcore import figures
 from evalcore.counts import MISSING
+from evalcore.decisions import Confusion
 from evalcore.deploy import predictions_table
 
 data = widgets.current()
@@ -27,22 +28,38 @@ the curve at the class' threshold.
 """
 
 
-def _controls(data: Dataset, rule: str) -> int:
-    """The controls of the rule's parameters; the tuned class."""
-    names = data.curves.names
-    c = widgets.tuned_class(data)
-    if rule == "argmax":
+def _tools(data: Dataset, rule: str) -> None:
+    """What does not move with a threshold: the class being tuned (rules with one threshold or
+    weight per class), the cost matrix, the objective and the optimiser."""
+    if rule in ("per-class", "multilabel", "weighted"):
+        widgets.class_selector(data)
+    elif rule == "priority":
+        widgets.class_selector(data, "Class (moving its slider lists it first)")
+    elif rule == "argmax":
         st.info("argmax uses no threshold: the matrix below is what the deployed model does. "
                 "Choose abstain, per-class, priority, weighted or cost to act on the scores.",
                 icon=":material/info:")
-    elif rule in ("abstain", "binary"):
+    elif rule == "cost":
+        with st.expander("Cost matrix (rows: true class, columns: predicted)", expanded=True):
+            widgets.cost_editor(data)
+    if rule not in ("argmax", "cost"):
+        c = widgets.tuned_class(data)
+        with st.expander("Set a threshold from an objective", expanded=False):
+            widgets.objective_controls(data, c)
+        with st.expander("Optimise every class", expanded=False):
+            optimise_panel.panel(data)
+
+
+def _sliders(data: Dataset, rule: str, c: int) -> None:
+    """The thresholds (or weights) of the rule, and what they are."""
+    names = data.curves.names
+    if rule in ("abstain", "binary"):
         widgets.global_slider(data, "Threshold")
     elif rule in ("per-class", "multilabel"):
         cols = st.columns(2)
         with cols[0]:
             widgets.global_slider(data)
         with cols[1]:
-            c = widgets.class_selector(data)
             widgets.class_slider(data, c)
         t = thresholds.thresholds(data)
         own = [(n, v) for n, v in zip(names, t) if v != thresholds.global_threshold()]
@@ -54,37 +71,40 @@ def _controls(data: Dataset, rule: str) -> int:
         with cols[0]:
             widgets.priority_editor(data)
         with cols[1]:
-            c = widgets.class_selector(data, "Class (moving its slider lists it first)")
             widgets.class_slider(data, c)
         st.caption(f"Decision: {thresholds.decision().describe()}")
     elif rule == "weighted":
-        c = widgets.class_selector(data)
         widgets.weight_editor(data, c)
-    else:
-        with st.expander("Cost matrix (rows: true class, columns: predicted)", expanded=True):
-            widgets.cost_editor(data)
-    if rule not in ("argmax", "cost"):
-        with st.expander("Set a threshold from an objective", expanded=False):
-            widgets.objective_controls(data, c)
-    if rule not in ("argmax", "cost"):
-        with st.expander("Optimise every class", expanded=False):
-            optimise_panel.panel(data)
     tuned = st.session_state.get(state.TUNED)
     if tuned:
         st.info(optimise_panel.provenance(data, tuned), icon=":material/science:")
-    return c
 
 
 @st.fragment
 def live(data: Dataset) -> None:
-    p = data.predictions
+    """The rule and the tools that set its parameters; a change reruns this and ``numbers``."""
     thresholds.apply_pending()
     rule = widgets.rule_selector(data)
-    c = _controls(data, rule)
+    _tools(data, rule)
+    numbers(data)
 
+
+@st.fragment
+def numbers(data: Dataset) -> None:
+    """The sliders and every number of the decision: a slider move reruns only this (the rule
+    radio, the objective and the optimiser above are not sent or drawn again)."""
+    rule = thresholds.rule()
+    c = widgets.tuned_class(data)
+    with timing.phase("thresholds: a move, to the matrix"):
+        _sliders(data, rule, c)
+        decision = _matrix(data)
+    with timing.phase("thresholds: a move, after the matrix"):
+        _after_matrix(data, rule, c, decision)
+
+
+def _matrix(data: Dataset) -> Confusion:
+    """The decision's metrics and its confusion matrix; the decision counted."""
     decision = thresholds.confusion(data)
-    links.sync(data)
-    one_vs_rest = thresholds.one_vs_rest(data)
 
     m = st.columns(4)
     m[0].metric("Accuracy", f"{decision.accuracy:.4f}",
@@ -109,6 +129,15 @@ def live(data: Dataset) -> None:
             st.plotly_chart(figures.confusion_figure(
                 decision.matrix, decision.labels, decision.predicted_labels, normalize=normalize),
                 key=state.THR_HEATMAP)
+    return decision
+
+
+def _after_matrix(data: Dataset, rule: str, c: int, decision: Confusion) -> None:
+    """Counts beside the matrix, the tuned class' curves with their markers, the per-class
+    tables, the exports and the metrics against the threshold."""
+    p = data.predictions
+    links.sync(data)  # the URL after the matrix: its message would come before it otherwise
+    one_vs_rest = thresholds.one_vs_rest(data)
     widgets.sample_caption(data)
     widgets.exact_count(data, decision, "thr.exact")
 

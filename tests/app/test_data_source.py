@@ -161,3 +161,24 @@ def test_an_empty_split_and_model_choice_keeps_the_data_shown():
     for page in ("views/curves.py", "views/thresholds.py", "views/overview.py"):
         at.switch_page(page).run()
         assert_clean(at)
+
+
+def test_an_upload_is_written_to_the_store_while_it_is_read(tmp_path, monkeypatch):
+    """keep_in_background: the upload lands under its source key (hashed once: the store is
+    given the key and never hashes the bytes again); a second keep finds it at once."""
+    from dashboard import data, store as store_module
+
+    store = store_module.UploadStore(tmp_path)
+    monkeypatch.setattr(data, "store", lambda: store)
+    files = (NamedBytes("scores.csv", csv_bytes(50)),)
+    source = data.upload_source("file", files, tuple(store_module.file_digest(f) for f in files))
+
+    def no_second_hash(_file):
+        raise AssertionError("the store hashed the upload again")
+
+    monkeypatch.setattr(store_module, "file_digest", no_second_hash)
+    stored, known = data.keep_in_background(source).result(timeout=30)
+    assert not known and stored.files == () and stored.key == source.key
+    assert store.get(source.key).files == files
+    again = data.keep_in_background(source)
+    assert again.done() and again.result() == (source.without_bytes(), True)

@@ -104,7 +104,8 @@ def test_roc_traces(name):
         assert f"{curves.classes[c].roc_auc:.3f}" in t.name
         assert t.line.color == F.class_color(c)
         assert "markers" in t.mode  # plotly.js selects nothing on a lines-only trace
-        assert t.marker.opacity == 0 and t.selected.marker.opacity == 1  # shown once clicked
+        # hover and select reach every point, yet no SVG marker is drawn per point
+        assert t.marker.opacity == 0 and t.marker.maxdisplayed == F.CURVE_MARKERS_DRAWN == 1
         np.testing.assert_allclose(t.x, curves.plot[c].fpr, rtol=1e-6)
         np.testing.assert_allclose(t.y, curves.plot[c].tpr, rtol=1e-6)
     names = [t.name for t in fig.data]
