@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 from functools import cached_property, partial
 
@@ -418,24 +418,47 @@ def _narrowed(scores: np.ndarray) -> np.ndarray:
 def _curve_result(scores: np.ndarray, c: int, labels: np.ndarray, positive: int, n_pos: int,
                   *, pairs: bool) -> StreamResult:
     """Curve ``c``'s statistics and exact 2 U, AP (and Hand & Till's pairs with ``pairs``):
-    the column sorted with its labels, then one pass (:func:`kernels.curve_pass`). Float32
-    scores sort as one packed uint64 key (score bits high, label low); others by argsort."""
-    n = scores.shape[0]
-    if scores.dtype == np.float32 and sys.byteorder == "little":
-        key = np.empty(n, dtype=np.uint64)
-        kernels.packed_keys(scores.view(np.uint32)[:, c], labels, key)
-        key.sort()
-        halves = key.view(np.uint32)  # little-endian: (label, score bits) per key
-        values, labels = halves[1::2].view(np.float32), halves[0::2]
-    else:
-        column = scores[:, c] + 0.0  # -0.0 becomes 0.0: one value for equal scores
-        order = np.argsort(column)
-        values, labels = column[order], labels[order]
+    the column sorted with its labels, then one pass (:func:`kernels.curve_pass`).
+
+    Float32 scores sort as one packed uint64 key (score bits high, label low). Float64 scores
+    sort by the key of their float32 roundings when the rounding keeps every distinct score
+    apart (checked against the column sorted on its own: rounding is monotone, so the order
+    and the ties are then the same), the statistics taking the float64 values; else by
+    argsort."""
+    if sys.byteorder == "little" and scores.dtype in (np.float32, np.float64):
+        column = scores[:, c]
+        rounded = column.astype(np.float32) if column.dtype == np.float64 else column
+        result = _packed_pass(rounded, labels, positive, n_pos, pairs, scores.shape[1])
+        if column.dtype == np.float32:
+            return result
+        exact = np.sort(column + 0.0)  # -0.0 becomes 0.0: one value for equal scores
+        distinct = exact[np.r_[True, exact[1:] != exact[:-1]]]
+        if distinct.size == result.stats.values.size:  # no two scores rounded together
+            st = result.stats
+            return replace(result, stats=CurveStats(distinct, st.tp, st.fp))
+    column = scores[:, c] + 0.0
+    order = np.argsort(column)
+    return _pass(column[order], labels[order], positive, n_pos, pairs, scores.shape[1])
+
+
+def _packed_pass(column: np.ndarray, labels: np.ndarray, positive: int, n_pos: int,
+                 pairs: bool, k: int) -> StreamResult:
+    """:func:`_pass` over a float32 column sorted with its labels as one uint64 key each."""
+    key = np.empty(column.size, dtype=np.uint64)
+    kernels.packed_keys(column.view(np.uint32), labels, key)
+    key.sort()
+    halves = key.view(np.uint32)  # little-endian: (label, score bits) per key
+    return _pass(halves[1::2].view(np.float32), halves[0::2], positive, n_pos, pairs, k)
+
+
+def _pass(values: np.ndarray, labels: np.ndarray, positive: int, n_pos: int, pairs: bool,
+          k: int) -> StreamResult:
+    """The statistics and exact figures of scores sorted ascending with their labels."""
+    n = values.size
     count = _count_dtype(n)
     out, tp, fp = np.empty(n, values.dtype), np.empty(n, count), np.empty(n, count)
-    by_label = np.zeros(scores.shape[1] if pairs else 0, dtype=np.int64)
+    by_label = np.zeros(k if pairs else 0, dtype=np.int64)
     d, u2, ap = kernels.curve_pass(values, labels, positive, n_pos, out, tp, fp, by_label)
-    del values, labels
     if d < 0.9 * n:  # many ties: keep only the distinct scores' memory
         out, tp, fp = out[:d].copy(), tp[:d].copy(), fp[:d].copy()
     else:

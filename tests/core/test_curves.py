@@ -747,3 +747,37 @@ def test_plot_curves_keep_at_most_plot_points_thresholds(distinct):
     assert plot.thresholds.size <= 64
     if distinct <= 63:
         assert plot.thresholds.size == distinct + 1
+
+
+def test_float64_scores_sorted_by_their_float32_roundings_stay_exact():
+    # float64 decimals as a CSV gives them (float32 scores printed, read back in float64):
+    # sorted by the keys of their float32 roundings, the statistics keep the float64 values.
+    # Column 2 also holds two scores 1e-12 apart that float32 merges: that column alone is
+    # sorted by argsort; every figure still equals scikit-learn's.
+    rng = np.random.default_rng(11)
+    n, k = 4000, 3
+    y = rng.integers(0, k, n)
+    printed = np.round(rng.dirichlet(np.ones(k), n).astype(np.float32), 4)
+    s = np.array([[float(repr(v)) for v in row] for row in printed.tolist()])
+    s[:2, 2] = [0.25, 0.25 + 1e-12]
+    s[:2, :2] = (1 - s[:2, 2:]) / 2
+    assert not np.array_equal(s.astype(np.float32), s)  # the premise: float64 scores
+    cs = compute_curves(Predictions.from_arrays(y, s, score_kind="probability"))
+    for c in range(k):
+        positive = y == c
+        thr, tp, fp = cs.confusion_at_thresholds(c)
+        _, ref_fps, _, ref_tps, ref_thr = confusion_matrix_at_thresholds(positive, s[:, c])
+        assert np.array_equal(thr, ref_thr) and thr.dtype == np.float64, c
+        assert np.array_equal(tp, ref_tps) and np.array_equal(fp, ref_fps), c
+        assert cs.classes[c].roc_auc == pytest.approx(roc_auc_score(positive, s[:, c]), abs=1e-12)
+        assert cs.classes[c].average_precision == pytest.approx(
+            average_precision_score(positive, s[:, c]), abs=1e-12)
+    assert cs.roc_auc.micro == pytest.approx(
+        roc_auc_score(np.eye(k)[y].ravel(), s.ravel()), abs=1e-12)
+    pairs = []  # Hand & Till, pair by pair with scikit-learn (rows need not sum to 1 here)
+    for a in range(k):
+        for b in range(a + 1, k):
+            rows = (y == a) | (y == b)
+            pairs.append((roc_auc_score(y[rows] == a, s[rows, a])
+                          + roc_auc_score(y[rows] == b, s[rows, b])) / 2)
+    assert cs.roc_auc.ovo_macro == pytest.approx(np.mean(pairs), abs=1e-12)
