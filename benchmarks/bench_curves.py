@@ -14,7 +14,8 @@ the scores; ``uniform``: the same without the cube):
 - peak extra memory of from_arrays + compute_curves, as a multiple of the score matrix.
 
 The three timings of a repeat run one after the other (so a busy machine slows all three).
-Prints medians, the speed-up over scikit-learn and evalcore / floor.
+Prints medians, the speed-up over scikit-learn, evalcore / floor, and evalcore's CPU time
+(user, and system: page faults of the arrays it allocates; every thread counted).
 Usage: python benchmarks/bench_curves.py [--repeats R] [--sizes 1e5x10 ...] [--dists gaussian cubed]
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import resource
 import statistics
 import sys
 from pathlib import Path
@@ -100,9 +102,15 @@ def bench(size: str, dist: str, repeats: int) -> dict:
     times = {"sklearn": [], "floor": [], "engine": []}
     runs = {"sklearn": lambda: sklearn_loop(y, scores), "floor": lambda: sort_floor(y, scores),
             "engine": engine}
+    cpu = {"user": [], "sys": []}  # the engine's CPU time, every thread (sys: page faults)
     for _ in range(repeats):
         for name, run in runs.items():
+            before = resource.getrusage(resource.RUSAGE_SELF)
             times[name].append(median_seconds(run, 1))
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            if name == "engine":
+                cpu["user"].append(after.ru_utime - before.ru_utime)
+                cpu["sys"].append(after.ru_stime - before.ru_stime)
     t_sklearn, t_floor, t_engine = (statistics.median(times[name]) for name in runs)
     peak = peak_bytes(engine)
     p = Predictions.from_arrays(y, scores)
@@ -122,6 +130,8 @@ def bench(size: str, dist: str, repeats: int) -> dict:
         "sklearn": t_sklearn,
         "floor": t_floor,
         "engine": t_engine,
+        "user": statistics.median(cpu["user"]),
+        "sys": statistics.median(cpu["sys"]),
         "counts_at": t_counts,
         "recount": t_recount,
         "abstain": t_abstain,
@@ -137,7 +147,7 @@ def main() -> None:
     args = parser.parse_args()
     header = (
         f"{'N x K':>9} {'scores':>9} {'sklearn loop':>13} {'floor':>9} {'evalcore':>10} "
-        f"{'speed-up':>9} {'/ floor':>8} "
+        f"{'speed-up':>9} {'/ floor':>8} {'cpu user + sys':>19} "
         f"{'counts_at':>10} {'recount':>10} {'ratio':>8} {'abstain KxK':>12} {'peak mem':>9}"
     )
     print(f"medians of {args.repeats} runs (counts_at of >= 50, abstain of >= 10); "
@@ -149,6 +159,7 @@ def main() -> None:
             f"{r['size']:>9} {r['dist']:>9} {fmt_seconds(r['sklearn']):>13} "
             f"{fmt_seconds(r['floor']):>9} {fmt_seconds(r['engine']):>10} "
             f"{r['sklearn'] / r['engine']:>8.1f}x {r['engine'] / r['floor']:>7.2f}x "
+            f"{fmt_seconds(r['user']) + ' + ' + fmt_seconds(r['sys']):>19} "
             f"{fmt_seconds(r['counts_at']):>10} "
             f"{fmt_seconds(r['recount']):>10} {r['recount'] / r['counts_at']:>7.0f}x "
             f"{fmt_seconds(r['abstain']):>12} {r['memory']:>8.2f}x",
