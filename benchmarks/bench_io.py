@@ -8,7 +8,8 @@ float32 columns, softmax-like rows) as CSV and as Parquet in a temporary directo
   column becomes an object array of str); CSV: ``pyarrow.csv.read_csv(path)`` (a pyarrow
   Table: nothing converted to NumPy).
 
-Peak memory of one load, in a fresh subprocess per format: tracemalloc's peak (NumPy arrays,
+Peak memory of one load, in a fresh subprocess per format (after a first tiny load, which
+loads the compiled checks' code): tracemalloc's peak (NumPy arrays,
 Python objects) plus the peak of pyarrow's default memory pool (``max_memory()``; pyarrow's
 allocations are invisible to tracemalloc), an upper bound of what was allocated at once; shown
 against the score matrix (N x K float32 bytes). For information also the peak RSS over the
@@ -83,6 +84,11 @@ def measure_peak(path: str) -> dict:
                 return int(line.split()[1]) * 1024
         return -1
 
+    from evalcore import Predictions
+
+    # the compiled checks load their machine code on first use (Python objects, once per
+    # process): not memory of a load
+    Predictions.from_arrays([0, 1], [[0.8, 0.2], [0.3, 0.7]])
     pool = pa.default_memory_pool()
     arrow_before = pool.max_memory()
     try:
