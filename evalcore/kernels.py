@@ -14,6 +14,17 @@ import numpy as np
 from numba import njit
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _add(total, compensation, term):  # pragma: no cover - compiled
+    """Neumaier's compensated sum: (total + term, the compensation carried)."""
+    result = total + term
+    if abs(total) >= abs(term):
+        compensation += (total - result) + term
+    else:
+        compensation += (term - result) + total
+    return result, compensation
+
+
 @njit(cache=True, nogil=True)
 def packed_keys(bits, labels, out):  # pragma: no cover - compiled
     """out[i] = (score bits << 32) | label: one integer sort then orders the scores (float32
@@ -61,13 +72,7 @@ def curve_pass(values, labels, positive, n_pos, out_values, tp, fp, by_label):  
         above = tp_v - at
         u2 += (j - i - at) * (2 * above + at)
         if at:
-            term = at * (tp_v / (tp_v + fp_v))
-            total = ap + term
-            if abs(ap) >= abs(term):
-                compensation += (ap - total) + term
-            else:
-                compensation += (term - total) + ap
-            ap = total
+            ap, compensation = _add(ap, compensation, at * (tp_v / (tp_v + fp_v)))
         if pairs:
             weight = 2 * above + at
             for m in range(i, j):
@@ -124,13 +129,7 @@ def pooled_pass(keys, pos_ranks, neg_ranks, capacity, picks, every):  # pragma: 
         tp += at_pos
         fp += at_neg
         if at_pos:
-            term = at_pos * (tp / (tp + fp))
-            total = ap + term
-            if abs(ap) >= abs(term):
-                compensation += (ap - total) + term
-            else:
-                compensation += (term - total) + ap
-            ap = total
+            ap, compensation = _add(ap, compensation, at_pos * (tp / (tp + fp)))
         at_pos = at_all = 0
         if tp >= pos_rank or fp >= neg_rank:
             while next_pos < pos_ranks.size and tp >= pos_ranks[next_pos]:
