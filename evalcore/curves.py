@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Sequence
@@ -315,6 +316,7 @@ def compute_curves(
         raise InputError("compute_curves(predictions): the scores are in the Predictions")
     p = predictions
     scores = _narrowed(p.scores)
+    _warm(p, scores, plot_points)
     if p.task == "multiclass":
         sizes = np.bincount(p.y_true, minlength=scores.shape[1])
         curves = [(p.y_true, c, int(sizes[c])) for c in range(scores.shape[1])]
@@ -511,6 +513,30 @@ def _libc_madvise():
 
 _MADVISE = _libc_madvise()
 
+#: kinds of input (score dtype, task) whose kernels this process has compiled or loaded
+_COMPILED: set[tuple[str, str]] = set()
+_FIRST_CALLS = threading.Lock()
+_WARMING = threading.local()
+
+
+def _warm(p: Predictions, scores: np.ndarray, plot_points: int) -> None:
+    """The first call of a kind of input compiles (or loads from the cache) its kernels:
+    done once per process, on one thread, on the input's first rows, so that no two threads
+    ever compile at once."""
+    kind = (scores.dtype.str, p.task)
+    if kind in _COMPILED or getattr(_WARMING, "active", False):
+        return
+    with _FIRST_CALLS:
+        if kind in _COMPILED:
+            return
+        _WARMING.active = True
+        try:
+            compute_curves(replace(p, y_true=p.y_true[:16], scores=scores[:16]),
+                           plot_points=plot_points)
+        finally:
+            _WARMING.active = False
+        _COMPILED.add(kind)
+
 
 def _micro(scores: np.ndarray, p: Predictions, points: int) -> tuple[ClassSummary, PlotCurve | None]:
     """The micro average (every cell pooled): every cell as one integer key, (score bits << 1)
@@ -546,7 +572,7 @@ def _micro(scores: np.ndarray, p: Predictions, points: int) -> tuple[ClassSummar
 def _threaded(run, items: list) -> list:
     """``[run(item) for item in items]`` on up to WORKERS threads (the compiled kernels and
     NumPy's sort release the GIL)."""
-    if WORKERS == 1 or len(items) == 1:
+    if WORKERS == 1 or len(items) == 1 or getattr(_WARMING, "active", False):
         return [run(item) for item in items]
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(items))) as pool:
         return list(pool.map(run, items))

@@ -261,3 +261,25 @@ def test_curves_are_the_same_on_any_number_of_threads(monkeypatch, workers):
     got = compute_curves(p, plot_points=64)
     assert got.to_dict() == expected.to_dict()
     np.testing.assert_array_equal(got.micro_plot.fp, expected.micro_plot.fp)
+
+
+def test_the_first_call_of_a_kind_warms_its_kernels_on_one_thread(monkeypatch):
+    # the first call of a (score dtype, task) runs the input's first rows alone, on one
+    # thread, under a lock; the call itself then runs as any other and gives the same curves
+    from evalcore import Predictions, compute_curves, curves as curves_module
+
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 3, 500)
+    scores = rng.dirichlet(np.ones(3), 500).astype(np.float32)
+    p = Predictions.from_arrays(y, scores)
+    expected = compute_curves(p).to_dict()
+    seen = []
+    real = curves_module._threaded
+    monkeypatch.setattr(curves_module, "_COMPILED", set())
+    monkeypatch.setattr(curves_module, "_threaded", lambda run, items: seen.append(
+        (len(items), getattr(curves_module._WARMING, "active", False))) or real(run, items))
+    assert compute_curves(p).to_dict() == expected
+    assert curves_module._COMPILED == {("<f4", "multiclass")}
+    # the warm-up's tasks (on its 16 rows) on one thread, then the call's
+    assert [warming for _, warming in seen] == [True, True, False, False]
+    assert not curves_module._WARMING.active
