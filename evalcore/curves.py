@@ -533,6 +533,8 @@ def _warm(p: Predictions, scores: np.ndarray, plot_points: int) -> None:
         try:
             compute_curves(replace(p, y_true=p.y_true[:16], scores=scores[:16]),
                            plot_points=plot_points)
+        except Exception:  # noqa: BLE001 - the call itself says what is wrong with the input
+            return
         finally:
             _WARMING.active = False
         _COMPILED.add(kind)
