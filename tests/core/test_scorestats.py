@@ -135,7 +135,7 @@ def test_ap_bounds_equal_brute_force_orders():
 @pytest.mark.parametrize("task", ["multiclass", "multilabel"])
 @pytest.mark.parametrize("n", [40, 5000])
 @pytest.mark.parametrize("scores_of", ["rounded float64", "float32", "float32 apart"])
-def test_micro_from_cells_equals_merged_statistics(task, n, scores_of):
+def test_micro_average_equals_merged_statistics(task, n, scores_of):
     # compute_curves merges the sorted positive cells with each curve's statistics; from_stats
     # merges the curves' statistics: the same micro figures and the same plot points.
     # "apart": positives scored well above most negatives (negatives far below every positive
